@@ -1,0 +1,83 @@
+"""What the build hooks call: one function to collect, one to list sources.
+
+The hooks stay thin: they turn their backend's context into these calls and
+the returned file lists into wheel/sdist entries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .collect import CollectOptions, CollectResult, Log, collect
+from .config import STATE_DIR, Settings, load_settings
+from .errors import ConfigError
+from .finders import list_sources
+
+__all__ = ["BuildOutput", "collect_for_build", "load_build_settings", "sdist_sources",
+           "SKIP_ENV"]
+
+# Set to 1/true/yes to skip the hooks for one build.
+SKIP_ENV = "COLLECTSTATIC_SKIP"
+
+
+def skip_requested() -> bool:
+    return os.environ.get(SKIP_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_build_settings(project_root: Path | str, overrides: Mapping[str, Any] | None = None,
+                        overrides_origin: str = "tool.hatch.build.hooks.collectstatic"
+                        ) -> Settings:
+    """Settings from ``project_root/pyproject.toml``, a hook table overriding keys."""
+    return load_settings(Path(project_root) / "pyproject.toml", overrides=overrides,
+                         overrides_origin=overrides_origin)
+
+
+@dataclass(frozen=True)
+class BuildOutput:
+    settings: Settings  # as configured: settings.root is the configured root
+    root: Path  # where the files were collected (a build dir, or settings.root)
+    result: CollectResult
+
+    def files(self) -> dict[str, str]:
+        """Absolute path of every collected output -> its path relative to root (posix)."""
+        return {str(self.root / name): name for name in self.result.files}
+
+
+def collect_for_build(settings: Settings, dest: Path | str | None = None, *,
+                      log: Log | None = None) -> BuildOutput:
+    """Collect for a build: into ``dest`` (a fresh build dir) or, for an
+    editable install, into the configured root. Builds always copy."""
+    target = Path(dest).absolute() if dest is not None else settings.root
+    real_target = os.path.realpath(target)
+    for source in settings.sources:
+        real_source = os.path.realpath(source.path)
+        if real_target == real_source or real_target.startswith(real_source + os.sep):
+            raise ConfigError([f"build directory {target} lies inside {source.origin}"])
+    build_settings = dataclasses.replace(settings, root=target, link=False)
+    result = collect(build_settings, CollectOptions(), log=log)
+    return BuildOutput(settings=settings, root=target, result=result)
+
+
+def sdist_sources(settings: Settings) -> list[str]:
+    """Project-relative posix paths of every source file a collection reads.
+
+    Files outside the project (installed apps) are not listed: an sdist
+    cannot carry them, and the wheel build finds them installed again.
+    """
+    listing = list_sources(settings)
+    paths = []
+    project = str(settings.project_root) + os.sep
+    for found in [*listing.files.values(), *listing.conflicts]:
+        if found.path.startswith(project):
+            paths.append(found.path[len(project):].replace(os.sep, "/"))
+    return sorted(set(paths))
+
+
+def is_state_path(relative: str) -> bool:
+    """Whether a root-relative path is our bookkeeping (never shipped)."""
+    return relative.split("/", 1)[0] == STATE_DIR

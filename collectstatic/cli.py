@@ -1,0 +1,150 @@
+"""``collectstatic collect|find``: the only module that prints or prompts."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .collect import CollectOptions, collect, root_has_files
+from .config import Settings, load_settings
+from .errors import CollectStaticError
+from .finders import find
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", default="pyproject.toml",
+                        help="the pyproject.toml to read [tool.collectstatic] from "
+                             "(default: ./pyproject.toml)")
+    parser = argparse.ArgumentParser(
+        prog="collectstatic",
+        description="Collect, hash and manifest static files as Django's collectstatic does, "
+                    "configured from [tool.collectstatic] in pyproject.toml.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="{collect,find}")
+    commands.required = True
+
+    c = commands.add_parser("collect", parents=[common], help="collect static files into root")
+    c.add_argument("--noinput", "--no-input", action="store_false", dest="interactive",
+                   help="do NOT prompt before overwriting or clearing root")
+    c.add_argument("-i", "--ignore", action="append", default=[], metavar="PATTERN",
+                   dest="ignore", help="ignore files or directories matching this glob "
+                                       "pattern (repeatable)")
+    c.add_argument("-n", "--dry-run", action="store_true",
+                   help="do everything except modify the file system")
+    c.add_argument("-c", "--clear", action="store_true",
+                   help="delete everything in root before collecting")
+    c.add_argument("-l", "--link", action="store_true",
+                   help="symlink each file instead of copying it")
+    c.add_argument("--no-post-process", action="store_false", dest="post_process",
+                   help="do not hash files or write the manifest")
+    c.add_argument("--no-default-ignore", action="store_false", dest="default_ignore",
+                   help="do not ignore 'CVS', '.*' and '*~'")
+    c.add_argument("-v", "--verbosity", type=int, choices=(0, 1, 2, 3), default=1)
+    c.add_argument("--root", metavar="DIR", help="collect into DIR instead of the "
+                                                 "configured root")
+
+    f = commands.add_parser("find", parents=[common],
+                            help="show where static files are found (Django's findstatic)")
+    f.add_argument("paths", nargs="+", metavar="PATH")
+    f.add_argument("--first", action="store_true", help="only the first match for each path")
+    f.add_argument("-v", "--verbosity", type=int, choices=(0, 1, 2), default=1)
+    return parser
+
+
+def _settings(args: argparse.Namespace, overrides: dict[str, Any]) -> Settings:
+    return load_settings(Path(args.config), overrides=overrides, overrides_origin="--")
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _confirm(settings: Settings, args: argparse.Namespace) -> None:
+    lines = ["\n"]
+    if args.dry_run:
+        lines.append("You have activated the --dry-run option so no files will be modified.\n\n")
+    lines.append("You have requested to collect static files at the destination\n"
+                 f"location as configured in {args.config}:\n\n    {settings.root}\n\n")
+    lines.append("This will DELETE ALL FILES in this location!\n" if args.clear
+                 else "This will overwrite existing files!\n")
+    lines.append("Are you sure you want to do this?\n\nType 'yes' to continue, or 'no' to "
+                 "cancel: ")
+    try:
+        answer = input("".join(lines))
+    except EOFError:
+        raise CollectStaticError("Collecting static files cancelled: no answer on standard "
+                                 "input (pass --noinput to run without asking)") from None
+    if answer != "yes":
+        raise CollectStaticError("Collecting static files cancelled.")
+
+
+def _collect(args: argparse.Namespace) -> int:
+    overrides: dict[str, Any] = {}
+    if args.root is not None:
+        overrides["root"] = os.path.abspath(args.root)
+    if args.link:
+        overrides["link"] = True
+    if not args.default_ignore:
+        overrides["default-ignore"] = False
+    settings = _settings(args, overrides)
+    if args.interactive and root_has_files(settings):
+        _confirm(settings, args)
+    verbosity = args.verbosity
+
+    def log(message: str, level: int) -> None:
+        if verbosity >= level:
+            print(message, flush=True)
+
+    options = CollectOptions(clear=args.clear, dry_run=args.dry_run,
+                             post_process=args.post_process, extra_ignore=tuple(args.ignore))
+    result = collect(settings, options, log=log)
+    if verbosity >= 1:
+        for message in result.warnings:
+            _warn(message)
+        print(result.summary())
+    return 0
+
+
+def _find(args: argparse.Namespace) -> int:
+    settings = _settings(args, {})
+    status = 0
+    for path in args.paths:
+        matches = find(settings, path, first=args.first)
+        searched = ""
+        if args.verbosity >= 2:
+            searched = "\nLooking in the following locations:\n  " + "\n  ".join(
+                str(source.path) for source in settings.sources)
+        if matches:
+            if args.verbosity >= 1:
+                print(f"Found '{path}' here:\n  " + "\n  ".join(matches) + searched)
+            else:
+                print("\n".join(matches))
+        else:
+            status = 1
+            if args.verbosity >= 1:
+                print(f"No matching file found for '{path}'.{searched}", file=sys.stderr)
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _collect(args) if args.command == "collect" else _find(args)
+    except CollectStaticError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,547 @@
+"""Collect found files into root, hash them, write the manifest.
+
+The run, in order:
+
+1. list the sources (finders) — pure apart from directory reads;
+2. copy (or link) each found file whose source or output changed since the
+   record of the previous run, reading each source once and hashing it while
+   copying;
+3. post-process: the reference graph and hashed names (``manifest.py``,
+   pure), then write only the hashed outputs that are not already there;
+4. write the manifest atomically, remove what earlier runs wrote that is no
+   longer wanted, save the record.
+
+Every file is written to a temporary file under ``root/.collectstatic/tmp``
+and renamed into place, so an interrupted run never leaves a truncated file.
+The record (``root/.collectstatic/state.json``) lists every file this tool
+wrote; files in root it did not write are left alone (except by ``clear``).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import STATE_DIR, Settings
+from .errors import BrokenReferencesError, CollectError
+from .finders import Found, Listing, list_sources
+
+__all__ = ["CollectOptions", "CollectResult", "collect", "root_has_files"]
+
+STATE_VERSION = 1
+CHUNK = 1 << 20
+Log = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """Per-run choices that are not configuration (Django's command flags)."""
+
+    clear: bool = False
+    dry_run: bool = False
+    post_process: bool = True
+    extra_ignore: tuple[str, ...] = ()
+
+
+@dataclass
+class CollectResult:
+    root: Path
+    link: bool
+    dry_run: bool
+    copied: list[str] = field(default_factory=list)  # copied or linked
+    unmodified: list[str] = field(default_factory=list)
+    post_processed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # shadowed duplicates
+    deleted: list[str] = field(default_factory=list)
+    rewritten: int = 0
+    manifest: dict[str, str] = field(default_factory=dict)  # logical -> hashed
+    files: list[str] = field(default_factory=list)  # everything in root that is ours
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Django 6.0's closing line of ``collectstatic``."""
+        deleted = len(self.deleted)
+        modified = len(self.copied)
+        parts = []
+        if deleted:
+            parts.append(f"{deleted} static file{'' if deleted == 1 else 's'} deleted, ")
+        parts.append(f"{modified} static file{'' if modified == 1 else 's'} "
+                     f"{'symlinked' if self.link else 'copied'} to '{self.root}'")
+        if self.unmodified:
+            parts.append(f", {len(self.unmodified)} unmodified")
+        if self.post_processed:
+            parts.append(f", {len(self.post_processed)} post-processed")
+        if self.skipped:
+            parts.append(f", {len(self.skipped)} skipped due to conflict")
+        return "".join(parts) + "."
+
+
+def root_has_files(settings: Settings) -> bool:
+    """Whether root holds anything (Django prompts before overwriting then)."""
+    try:
+        with os.scandir(settings.root) as entries:
+            return any(True for _ in entries)
+    except OSError:
+        return False
+
+
+# -- the record of what earlier runs wrote ------------------------------------------
+
+def _stat_key(info: os.stat_result) -> list[int]:
+    # ctime cannot be set by tools that reset mtimes (git checkout, wheel
+    # unpacking, Docker layers), so a rewritten file always looks changed.
+    return [info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns]
+
+
+def _out_key(path: str) -> list[int] | None:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+class _State:
+    """``root/.collectstatic/state.json``: sources seen and outputs written."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = root / STATE_DIR
+        self.path = self.dir / "state.json"
+        self.sources: dict[str, dict[str, Any]] = {}
+        self.outputs: dict[str, list[int]] = {}  # relative output path -> _out_key
+
+    def load(self) -> None:
+        try:
+            data = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return  # no record, or an unreadable one: everything counts as new
+        if isinstance(data, dict) and data.get("version") == STATE_VERSION:
+            self.sources = dict(data.get("sources", {}))
+            self.outputs = {k: v for k, v in data.get("outputs", {}).items()}
+
+    def save(self, tmp_dir: Path) -> None:
+        payload = {"version": STATE_VERSION, "sources": self.sources,
+                   "outputs": dict(sorted(self.outputs.items()))}
+        _write_bytes_atomic(self.path, json.dumps(payload, sort_keys=True).encode(), tmp_dir,
+                            None)
+
+    def output_intact(self, root: Path, name: str) -> bool:
+        recorded = self.outputs.get(name)
+        return recorded is not None and _out_key(str(root / name)) == recorded
+
+
+# -- atomic file writing ------------------------------------------------------------
+
+_counter = iter(range(1 << 62))
+_counter_lock = threading.Lock()
+
+
+def _tmp_name(tmp_dir: Path) -> str:
+    with _counter_lock:
+        number = next(_counter)
+    return str(tmp_dir / f"{os.getpid()}-{number}")
+
+
+def _open_new(path: str) -> int:
+    # 0o666 & ~umask, like any new file, not mkstemp's 0o600.
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+
+
+def _place(tmp: str, dest: Path, mode: int | None) -> None:
+    if mode is not None:
+        os.chmod(tmp, mode)
+    os.replace(tmp, dest)
+
+
+def _write_bytes_atomic(dest: Path, data: bytes, tmp_dir: Path, mode: int | None) -> None:
+    tmp = _tmp_name(tmp_dir)
+    try:
+        fd = _open_new(tmp)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        _place(tmp, dest, mode)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _copy_hashing(source: str, dest: Path | None, tmp_dir: Path, mode: int | None
+                  ) -> tuple[str, str, int]:
+    """Stream ``source`` into ``dest`` (if given); return (md5, sha384, size)."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha = hashlib.sha384()
+    size = 0
+    tmp = _tmp_name(tmp_dir) if dest is not None else None
+    try:
+        try:
+            src = open(source, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise CollectError(f"{source}: cannot read ({exc.strerror})") from None
+        with src:
+            out = os.fdopen(_open_new(tmp), "wb") if tmp else None
+            try:
+                while True:
+                    try:
+                        chunk = src.read(CHUNK)
+                    except OSError as exc:
+                        raise CollectError(f"{source}: cannot read ({exc.strerror})") from None
+                    if not chunk:
+                        break
+                    md5.update(chunk)
+                    sha.update(chunk)
+                    size += len(chunk)
+                    if out:
+                        out.write(chunk)
+            finally:
+                if out:
+                    out.close()
+        if tmp is not None and dest is not None:
+            _place(tmp, dest, mode)
+    except BaseException:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    return md5.hexdigest(), _sri(sha), size
+
+
+def _sri(sha: Any) -> str:
+    return "sha384-" + base64.b64encode(sha.digest()).decode("ascii")
+
+
+# -- the run ------------------------------------------------------------------------
+
+class _Run:
+    def __init__(self, settings: Settings, options: CollectOptions, log: Log | None) -> None:
+        self.settings = settings
+        self.options = options
+        self.root = settings.root
+        self.log = log or (lambda message, level: None)
+        self.link = settings.link
+        self.post = settings.manifest and options.post_process
+        self.state = _State(self.root)
+        self.tmp_dir = self.root / STATE_DIR / "tmp"
+        self.result = CollectResult(root=self.root, link=self.link, dry_run=options.dry_run)
+        self.made_dirs: set[Path] = set()
+        self.dir_lock = threading.Lock()
+
+    # directories -----------------------------------------------------------------
+    def ensure_dir(self, directory: Path) -> None:
+        if directory in self.made_dirs:
+            return
+        with self.dir_lock:
+            missing = []
+            current = directory
+            while not current.is_dir():
+                missing.append(current)
+                current = current.parent
+            for path in reversed(missing):
+                with contextlib.suppress(FileExistsError):
+                    path.mkdir()
+                if self.settings.dir_mode is not None:
+                    os.chmod(path, self.settings.dir_mode)
+            self.made_dirs.add(directory)
+
+    def parallel(self, function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        workers = min(self.settings.workers, max(1, len(items)))
+        if workers <= 1:
+            return [function(item) for item in items]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(function, items))
+
+    # phase 0 ---------------------------------------------------------------------
+    def clear(self) -> None:
+        if not self.root.exists():
+            return
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            for name in sorted(filenames) + [d for d in dirnames
+                                              if os.path.islink(os.path.join(dirpath, d))]:
+                rel = os.path.relpath(os.path.join(dirpath, name), self.root)
+                if rel.split(os.sep)[0] == STATE_DIR:
+                    continue
+                self.result.deleted.append(rel.replace(os.sep, "/"))
+                self.log(f"{'Pretending to delete' if self.options.dry_run else 'Deleting'} "
+                         f"'{rel}'", 2)
+        if self.options.dry_run:
+            return
+        for entry in os.scandir(self.root):
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except OSError as exc:
+                raise CollectError(f"{entry.path}: cannot delete ({exc.strerror})") from None
+        self.state = _State(self.root)
+
+    # phase 1 ---------------------------------------------------------------------
+    def copy_one(self, found: Found) -> dict[str, Any]:
+        """Bring ``found`` into root if needed; return its record entry."""
+        try:
+            info = os.stat(found.path)
+        except OSError as exc:
+            raise CollectError(f"{found.path}: cannot read ({exc.strerror})") from None
+        key = _stat_key(info)
+        old = self.state.sources.get(found.name)
+        keep_plain = self.settings.keep_unhashed or not self.post
+        same_source = bool(old) and old["path"] == found.path and old["link"] == self.link \
+            and old["keep"] == keep_plain
+        if same_source and old["stat"] == key and \
+                (not keep_plain or self.state.output_intact(self.root, found.name)):
+            self.result.unmodified.append(found.name)
+            self.log(f"Skipping '{found.name}' (not modified)", 2)
+            return old
+        dest = self.root / found.name
+        verb = "link" if self.link else "copy"
+        if self.options.dry_run:
+            self.log(f"Pretending to {verb} '{found.path}'", 1)
+            self.result.copied.append(found.name)
+            return {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
+                    "md5": (old or {}).get("md5", ""), "sri": (old or {}).get("sri", "")}
+        if keep_plain:
+            self.ensure_dir(dest.parent)
+        if self.link and keep_plain:
+            md5, sri, _ = _copy_hashing(found.path, None, self.tmp_dir, None)
+            tmp = _tmp_name(self.tmp_dir)
+            try:
+                os.symlink(found.path, tmp)
+                os.replace(tmp, dest)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise CollectError(f"{dest}: cannot create symlink ({exc.strerror})") from None
+        else:
+            md5, sri, _ = _copy_hashing(found.path, dest if keep_plain else None, self.tmp_dir,
+                                        self.settings.file_mode)
+        self.log(f"{'Linking' if self.link else 'Copying'} '{found.path}'", 2)
+        if same_source and old["md5"] == md5 and keep_plain and \
+                self.state.output_intact(self.root, found.name):
+            self.result.unmodified.append(found.name)  # touched, same bytes
+        else:
+            self.result.copied.append(found.name)
+        return {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
+                "md5": md5, "sri": sri}
+
+    # phase 2 ---------------------------------------------------------------------
+    def post_process(self, listing: Listing, records: Mapping[str, dict[str, Any]]) -> None:
+        from .manifest import manifest_bytes, post_process
+
+        files = listing.files
+
+        def read(name: str) -> bytes:
+            try:
+                with open(files[name].path, "rb") as handle:
+                    return handle.read()
+            except OSError as exc:
+                raise CollectError(f"{files[name].path}: cannot read ({exc.strerror})") from None
+
+        digests = {name: records[name]["md5"] for name in files}
+        processed = post_process(digests, read, static_url=self.settings.static_url,
+                                 js_modules=self.settings.js_modules)
+        self.result.warnings.extend(processed.warnings)
+        if processed.errors:
+            if self.settings.strict:
+                raise BrokenReferencesError(processed.errors)
+            self.result.warnings.extend(
+                f"{problem} (left unchanged: strict = false)" for problem in processed.errors)
+        self.result.rewritten = processed.rewritten_count
+        paths = dict(processed.paths)
+        self.result.manifest = paths
+
+        extra: dict[str, dict[str, Any]] = {}
+        jobs = []
+        for name in sorted(files):
+            hashed = paths[name]
+            data = processed.rewritten.get(name)
+            if data is not None:
+                sri = _sri(hashlib.sha384(data))
+                size = len(data)
+            else:
+                sri = records[name]["sri"]
+                size = None
+            extra[hashed] = {"integrity": sri}
+            if size is not None:
+                extra[hashed]["size"] = size
+            if self.state.output_intact(self.root, hashed):
+                continue
+            jobs.append((name, hashed, data))
+
+        def write(job: tuple[str, str, bytes | None]) -> None:
+            name, hashed, data = job
+            dest = self.root / hashed
+            self.ensure_dir(dest.parent)
+            if data is not None:
+                _write_bytes_atomic(dest, data, self.tmp_dir, self.settings.file_mode)
+            else:
+                plain = self.root / name
+                if not self.link and self.state.output_intact(self.root, name):
+                    # Same bytes as the plain copy just made: share them.
+                    tmp = _tmp_name(self.tmp_dir)
+                    try:
+                        os.link(plain, tmp)
+                        os.replace(tmp, dest)
+                        return
+                    except OSError:
+                        with contextlib.suppress(OSError):
+                            os.unlink(tmp)
+                _copy_hashing(files[name].path, dest, self.tmp_dir, self.settings.file_mode)
+            self.log(f"Post-processed '{name}' as '{hashed}'", 2)
+
+        if not self.options.dry_run:
+            # Record plain outputs first: write() checks them to share bytes.
+            self.parallel(write, jobs)
+        for name, hashed, _ in jobs:
+            self.result.post_processed.append(name)
+            self.state.outputs[hashed] = _out_key(str(self.root / hashed)) or []
+        for name in files:
+            hashed = paths[name]
+            if hashed not in self.state.outputs:
+                self.state.outputs[hashed] = _out_key(str(self.root / hashed)) or []
+            if "size" not in extra[hashed]:
+                extra[hashed]["size"] = self.state.outputs[hashed][0] \
+                    if self.state.outputs[hashed] else 0
+
+        data = manifest_bytes(paths, {"collectstatic": {"version": 1,
+                                                        "files": dict(sorted(extra.items()))}})
+        manifest_path = self.root / self.settings.manifest_name
+        if not self.options.dry_run:
+            try:
+                current = manifest_path.read_bytes()
+            except OSError:
+                current = None
+            if current != data:
+                _write_bytes_atomic(manifest_path, data, self.tmp_dir, self.settings.file_mode)
+            self.state.outputs[self.settings.manifest_name] = _out_key(str(manifest_path)) or []
+
+    # phase 3 ---------------------------------------------------------------------
+    def remove_stale(self, wanted: set[str]) -> None:
+        for name in sorted(set(self.state.outputs) - wanted):
+            path = self.root / name
+            if os.path.lexists(path) and self.state.output_intact(self.root, name):
+                self.log(f"Deleting '{name}' (no longer collected)", 2)
+                if not self.options.dry_run:
+                    os.unlink(path)
+                    self.prune_empty_dirs(path.parent)
+                self.result.deleted.append(name)
+            if not self.options.dry_run:
+                del self.state.outputs[name]
+
+    def prune_empty_dirs(self, directory: Path) -> None:
+        while directory != self.root and self.root in directory.parents:
+            try:
+                directory.rmdir()
+            except OSError:
+                return
+            directory = directory.parent
+
+    def run(self) -> CollectResult:
+        settings, options = self.settings, self.options
+        listing = list_sources(settings, options.extra_ignore)
+        self.result.skipped = [found.name for found in listing.conflicts]
+        for found in listing.conflicts:
+            self.log(f"Found another file with the destination path '{found.name}'. It will be "
+                     f"ignored since only the first encountered file is collected. If this is "
+                     f"not what you want, make sure every static file has a unique path.", 2)
+        for pattern in listing.unused_patterns:
+            self.result.warnings.append(
+                f"ignore pattern {pattern!r} matched nothing (directories match by name only, "
+                f"e.g. 'vendor'; files by name or by path relative to their source dir, "
+                f"e.g. 'css/*.map')")
+        self.result.warnings.extend(settings.warnings)
+
+        with self.locked():
+            if options.clear:
+                self.clear()
+            elif self.root.exists():
+                self.state.load()
+            files = list(listing.files.values())
+            entries = self.parallel(self.copy_one, files)
+            records = {found.name: entry for found, entry in zip(files, entries)}
+            wanted: set[str] = set()
+            for found in files:
+                if records[found.name]["keep"] and not options.dry_run:
+                    wanted.add(found.name)
+                    if found.name in self.result.copied or \
+                            found.name not in self.state.outputs:
+                        self.state.outputs[found.name] = \
+                            _out_key(str(self.root / found.name)) or []
+            old_plain = {n for n, e in self.state.sources.items() if e.get("keep")}
+            try:
+                if self.post and not options.dry_run:
+                    self.post_process(listing, records)
+                    wanted.update(self.result.manifest.values())
+                    wanted.add(settings.manifest_name)
+            finally:
+                if not options.dry_run:
+                    self.state.sources = {name: records[name] for name in sorted(records)}
+                    if not self.post:
+                        # Hashed outputs and the manifest of earlier runs stay,
+                        # as with Django; only plain copies whose source is gone go.
+                        wanted |= set(self.state.outputs) - old_plain
+                    self.remove_stale(wanted)
+                    self.state.save(self.tmp_dir)
+        self.result.copied.sort()
+        self.result.unmodified.sort()
+        self.result.post_processed.sort()
+        self.result.files = sorted(wanted)
+        return self.result
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        if self.options.dry_run:
+            yield
+            return
+        try:
+            self.ensure_dir(self.root)
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CollectError(f"{self.root}: cannot create root ({exc.strerror}); check the "
+                               f"path and its permissions") from None
+        if not os.access(self.root, os.W_OK):
+            raise CollectError(f"{self.root}: root is not writable; fix its permissions or "
+                               f"choose another root")
+        lock_path = self.root / STATE_DIR / "lock"
+        handle = open(lock_path, "a+b")  # noqa: SIM115 - closed in finally
+        try:
+            try:
+                import fcntl
+            except ImportError:  # pragma: no cover - Windows: no advisory lock
+                fcntl = None  # type: ignore[assignment]
+            if fcntl is not None:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    self.log(f"Waiting for another collectstatic run into {self.root}", 1)
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            for leftover in self.tmp_dir.iterdir():  # from a run that was killed
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            yield
+        finally:
+            handle.close()
+
+
+def collect(settings: Settings, options: CollectOptions | None = None, *,
+            log: Log | None = None) -> CollectResult:
+    """Collect into ``settings.root``; see the module docstring for the phases."""
+    run = _Run(settings, options or CollectOptions(), log)
+    try:
+        return run.run()
+    except PermissionError as exc:
+        raise CollectError(f"{exc.filename}: permission denied ({exc.strerror})") from None
+    except OSError as exc:
+        if exc.filename:
+            raise CollectError(f"{exc.filename}: {exc.strerror}") from None
+        raise CollectError(f"{settings.root}: {exc.strerror or exc}") from None
+

@@ -1,0 +1,539 @@
+"""``[tool.collectstatic]`` -> one frozen :class:`Settings`.
+
+All validation lives here. Every later stage takes a :class:`Settings` and
+trusts it. Problems are collected, then raised once as a :class:`ConfigError`
+whose message names each key (``tool.collectstatic.dirs[1]``), what was
+expected and what was found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.machinery
+import os
+import posixpath
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10
+    import tomli as tomllib
+
+__all__ = [
+    "COMPRESSORS",
+    "DEFAULT_IGNORE_PATTERNS",
+    "KEYS",
+    "STATE_DIR",
+    "Settings",
+    "Source",
+    "load_pyproject",
+    "load_settings",
+    "settings_from_table",
+]
+
+TABLE = "tool.collectstatic"
+DEFAULT_IGNORE_PATTERNS = ("CVS", ".*", "*~")
+# Where our own bookkeeping (collection record, lock, compression cache) lives, inside root.
+STATE_DIR = ".collectstatic"
+COMPRESSORS = {
+    # name: (default level, lowest, highest, the extra that provides it)
+    "gzip": (9, 1, 9, None),
+    "brotli": (11, 0, 11, "brotli"),
+    "zstd": (19, 1, 22, "zstd"),
+}
+
+# key -> (type description, default). "required" has no default.
+KEYS: dict[str, tuple[str, Any]] = {
+    "root": ("path", None),
+    "dirs": ("list of paths or {path, prefix} tables", []),
+    "apps": ("list of import names", []),
+    "ignore": ("list of glob patterns", []),
+    "default-ignore": ("bool", True),
+    "manifest": ("bool", True),
+    "manifest-name": ("file name", "staticfiles.json"),
+    "strict": ("bool", True),
+    "static-url": ("str", "/static/"),
+    "js-modules": ("bool", False),
+    "keep-unhashed": ("bool", True),
+    "compress": ('list of "gzip", "brotli", "zstd"', []),
+    "compress-levels": ("table of algorithm = int", {}),
+    "workers": ("int >= 1", None),
+    "link": ("bool", False),
+    "file-mode": ('octal string such as "0o644"', None),
+    "dir-mode": ('octal string such as "0o755"', None),
+}
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A directory searched for static files, mounted under ``prefix`` in root."""
+
+    path: Path  # absolute
+    prefix: str  # "" or "vendor/lib", no leading or trailing slash
+    origin: str  # the key that configured it, for messages: "tool.collectstatic.dirs[0]"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration. Paths are absolute."""
+
+    project_root: Path
+    root: Path
+    sources: tuple[Source, ...]
+    ignore: tuple[str, ...] = ()
+    default_ignore: bool = True
+    manifest: bool = True
+    manifest_name: str = "staticfiles.json"
+    strict: bool = True
+    static_url: str = "/static/"
+    js_modules: bool = False
+    keep_unhashed: bool = True
+    compress: tuple[str, ...] = ()
+    compress_levels: Mapping[str, int] = field(default_factory=dict)
+    workers: int = 1
+    link: bool = False
+    file_mode: int | None = None
+    dir_mode: int | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def root_relative(self) -> str:
+        """``root`` relative to the project root, posix style (``src/pkg/staticfiles``)."""
+        return self.root.relative_to(self.project_root).as_posix()
+
+    @property
+    def ignore_patterns(self) -> tuple[str, ...]:
+        """The effective patterns, normalised as Django normalises them."""
+        patterns = list(self.ignore)
+        if self.default_ignore:
+            patterns += DEFAULT_IGNORE_PATTERNS
+        seen: dict[str, None] = {}
+        for pattern in patterns:
+            seen.setdefault(posixpath.normpath(pattern), None)
+        return tuple(seen)
+
+    def level(self, algorithm: str) -> int:
+        return self.compress_levels.get(algorithm, COMPRESSORS[algorithm][0])
+
+
+def load_pyproject(path: Path) -> dict[str, Any]:
+    """Parse a pyproject.toml; a syntax error is a :class:`ConfigError`."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(["file not found; run from the project root or pass --config FILE"],
+                          source=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"invalid TOML: {exc}"], source=str(path)) from None
+    except OSError as exc:
+        raise ConfigError([f"cannot read: {exc.strerror}"], source=str(path)) from None
+
+
+def load_settings(
+    pyproject: Path | str = "pyproject.toml",
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    overrides_origin: str = "--",
+) -> Settings:
+    """Read ``[tool.collectstatic]`` from ``pyproject`` and validate it.
+
+    ``overrides`` (a hook table, or command-line options keyed like the config)
+    replace keys of the table; their problems are reported under
+    ``overrides_origin`` (``tool.hatch.build.hooks.collectstatic`` or ``--``).
+    """
+    path = Path(pyproject).absolute()
+    data = load_pyproject(path)
+    table = data.get("tool", {}).get("collectstatic")
+    if table is None and not overrides:
+        raise ConfigError(
+            [f"no [{TABLE}] table; add one with at least root = \"...\""], source=str(path)
+        )
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError([f"{TABLE} must be a table"], source=str(path))
+    return settings_from_table(
+        table or {},
+        path.parent,
+        overrides=overrides,
+        overrides_origin=overrides_origin,
+        source=str(path),
+    )
+
+
+def settings_from_table(
+    table: Mapping[str, Any],
+    project_root: Path | str,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    overrides_origin: str = "--",
+    source: str = "pyproject.toml",
+) -> Settings:
+    """Validate a ``[tool.collectstatic]`` table (plus overrides) into Settings."""
+    validator = _Validator(Path(project_root).absolute(), source)
+    return validator.run(table, overrides or {}, overrides_origin)
+
+
+class _Validator:
+    def __init__(self, project_root: Path, source: str) -> None:
+        self.project_root = project_root
+        self.real_project_root = Path(os.path.realpath(project_root))
+        self.source = source
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+        self.origins: dict[str, str] = {}
+
+    # -- helpers ---------------------------------------------------------------
+    def problem(self, key: str, expected: str, found: Any = ..., hint: str = "") -> None:
+        message = f"{key}: expected {expected}"
+        if found is not ...:
+            message += f", found {_describe(found)}"
+        if hint:
+            message += f" ({hint})"
+        self.problems.append(message)
+
+    def key(self, name: str) -> str:
+        origin = self.origins.get(name, TABLE)
+        if origin.startswith("--"):
+            return "--" + name
+        return f"{origin}.{name}"
+
+    def resolve_path(self, key: str, value: Any) -> Path | None:
+        """A path inside the project root, or None (problem recorded)."""
+        if not isinstance(value, str) or not value.strip():
+            self.problem(key, "a path relative to the project root", value)
+            return None
+        raw = Path(value)
+        path = raw if raw.is_absolute() else self.project_root / raw
+        normal = Path(os.path.normpath(path))
+        if not _is_within(normal, self.project_root):
+            self.problem(key, "a path inside the project root", value,
+                         "paths may not escape the project root")
+            return None
+        return normal
+
+    # -- the run ---------------------------------------------------------------
+    def run(self, table: Mapping[str, Any], overrides: Mapping[str, Any],
+            overrides_origin: str) -> Settings:
+        merged: dict[str, Any] = {}
+        for name, value in table.items():
+            merged[name] = value
+            self.origins[name] = TABLE
+        for name, value in overrides.items():
+            merged[name] = value
+            self.origins[name] = overrides_origin
+
+        for name in merged:
+            if name not in KEYS:
+                close = difflib.get_close_matches(name, KEYS, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else \
+                    "known keys: " + ", ".join(KEYS)
+                self.problems.append(f"{self.key(name)}: unknown key ({hint})")
+
+        get = merged.get
+        root = self.root(get("root"))
+        sources = self.dirs(get("dirs", [])) + self.apps(get("apps", []))
+        ignore = self.string_list("ignore", get("ignore", []))
+        flags = {
+            name: self.boolean(name, get(name, KEYS[name][1]))
+            for name in ("default-ignore", "manifest", "strict", "js-modules",
+                         "keep-unhashed", "link")
+        }
+        manifest_name = self.manifest_name(get("manifest-name", "staticfiles.json"))
+        static_url = self.static_url(get("static-url", "/static/"))
+        compress = self.compress(get("compress", []))
+        levels = self.compress_levels(get("compress-levels", {}))
+        workers = self.workers(get("workers"))
+        file_mode = self.mode("file-mode", get("file-mode"))
+        dir_mode = self.mode("dir-mode", get("dir-mode"))
+        if root is not None:
+            self.check_root_against_sources(root, sources)
+
+        if self.problems:
+            raise ConfigError(self.problems, source=self.source)
+        assert root is not None
+        return Settings(
+            project_root=self.project_root,
+            root=root,
+            sources=tuple(sources),
+            ignore=tuple(ignore),
+            default_ignore=flags["default-ignore"],
+            manifest=flags["manifest"],
+            manifest_name=manifest_name,
+            strict=flags["strict"],
+            static_url=static_url,
+            js_modules=flags["js-modules"],
+            keep_unhashed=flags["keep-unhashed"],
+            compress=tuple(compress),
+            compress_levels=levels,
+            workers=workers,
+            link=flags["link"],
+            file_mode=file_mode,
+            dir_mode=dir_mode,
+            warnings=tuple(self.warnings),
+        )
+
+    # -- one method per key -----------------------------------------------------
+    def root(self, value: Any) -> Path | None:
+        if value is None:
+            self.problems.append(
+                f"{self.key('root')}: required (where collected files go, e.g. "
+                f"root = \"src/myapp/staticfiles\")"
+            )
+            return None
+        if self.origins.get("root", "").startswith("--") and isinstance(value, str) \
+                and os.path.isabs(value):
+            # --root on the command line may name any directory (a deploy dir).
+            path: Path | None = Path(os.path.normpath(value))
+        else:
+            path = self.resolve_path(self.key("root"), value)
+        if path is not None and path == self.project_root:
+            self.problem(self.key("root"), "a subdirectory of the project root", value,
+                         "collecting into the project root would mix outputs with sources")
+            return None
+        return path
+
+    def dirs(self, value: Any) -> list[Source]:
+        key = self.key("dirs")
+        if not isinstance(value, list):
+            self.problem(key, "a list of paths or {path, prefix} tables", value)
+            return []
+        sources = []
+        for index, item in enumerate(value):
+            item_key = f"{key}[{index}]"
+            prefix = ""
+            if isinstance(item, dict):
+                unknown = sorted(set(item) - {"path", "prefix"})
+                if unknown:
+                    self.problem(f"{item_key}.{unknown[0]}", "only 'path' and 'prefix' keys",
+                                 unknown[0])
+                if "path" not in item:
+                    self.problem(f"{item_key}.path", "a path (the key is missing)")
+                    continue
+                prefix = self.prefix(f"{item_key}.prefix", item.get("prefix", ""))
+                raw = item["path"]
+                path_key = f"{item_key}.path"
+            else:
+                raw, path_key = item, item_key
+            path = self.resolve_path(path_key, raw)
+            if path is None:
+                continue
+            if not path.is_dir():
+                found = "a file" if path.exists() else "nothing"
+                self.problem(path_key, "an existing directory", raw, f"{found} is there")
+                continue
+            if any(s.path == path and s.prefix == prefix for s in sources):
+                continue  # Django dedups identical (prefix, path) pairs too
+            sources.append(Source(path, prefix or "", item_key))
+        return sources
+
+    def prefix(self, key: str, value: Any) -> str:
+        if not isinstance(value, str):
+            self.problem(key, "a string such as \"vendor\"", value)
+            return ""
+        parts = value.split("/")
+        if value and (value.startswith("/") or value.endswith("/") or "" in parts
+                      or "." in parts or ".." in parts or "\\" in value):
+            self.problem(key, "a relative URL path without leading or trailing '/' or "
+                         "'.'/'..' segments", value)
+            return ""
+        return value
+
+    def apps(self, value: Any) -> list[Source]:
+        key = self.key("apps")
+        if not isinstance(value, list):
+            self.problem(key, "a list of import names", value)
+            return []
+        sources = []
+        for index, name in enumerate(value):
+            item_key = f"{key}[{index}]"
+            if not isinstance(name, str) or not _IDENTIFIER.match(name):
+                self.problem(item_key, "an import name such as \"myapp\" or \"pkg.app\"", name)
+                continue
+            package_dir = find_package_dir(name, self.project_root)
+            if package_dir is None:
+                self.problem(item_key, "an importable package", name,
+                             "not found in the project (flat or src/ layout) nor installed")
+                continue
+            static = package_dir / "static"
+            if not static.is_dir():
+                self.warnings.append(f"{item_key}: app {name!r} has no static/ directory "
+                                     f"({package_dir}); nothing is collected from it")
+                continue
+            sources.append(Source(Path(os.path.normpath(static)), "", item_key))
+        return sources
+
+    def check_root_against_sources(self, root: Path, sources: list[Source]) -> None:
+        real_root = Path(os.path.realpath(root))
+        for source in sources:
+            real_source = Path(os.path.realpath(source.path))
+            if _is_within(real_root, real_source):
+                where = "is" if real_root == real_source else "lies inside"
+                self.problem(self.key("root"), "a directory outside every source dir",
+                             str(root.relative_to(self.project_root).as_posix()),
+                             f"it {where} {source.origin} ({source.path}); a root inside a "
+                             f"source re-collects its own output")
+            elif _is_within(real_source, real_root):
+                self.problem(source.origin, "a source dir outside root",
+                             str(source.path), "--clear would delete it")
+
+    def string_list(self, name: str, value: Any) -> list[str]:
+        key = self.key(name)
+        if not isinstance(value, list):
+            self.problem(key, "a list of strings", value)
+            return []
+        result = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                self.problem(f"{key}[{index}]", "a non-empty string", item)
+            else:
+                result.append(item)
+        return result
+
+    def boolean(self, name: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            self.problem(self.key(name), "true or false", value)
+            return bool(KEYS[name][1])
+        return value
+
+    def manifest_name(self, value: Any) -> str:
+        if not isinstance(value, str) or not value or "/" in value or "\\" in value \
+                or value in (".", "..") or value.startswith(STATE_DIR):
+            self.problem(self.key("manifest-name"), "a plain file name such as "
+                         "\"staticfiles.json\"", value)
+            return "staticfiles.json"
+        return value
+
+    def static_url(self, value: Any) -> str:
+        if not isinstance(value, str) or not value.endswith("/"):
+            self.problem(self.key("static-url"), "a URL prefix ending in '/' such as "
+                         "\"/static/\"", value)
+            return "/static/"
+        return value
+
+    def compress(self, value: Any) -> list[str]:
+        key = self.key("compress")
+        if not isinstance(value, list):
+            self.problem(key, 'a list such as ["gzip", "brotli"]', value)
+            return []
+        result: list[str] = []
+        for index, item in enumerate(value):
+            if item not in COMPRESSORS:
+                self.problem(f"{key}[{index}]", "one of " + ", ".join(map(repr, COMPRESSORS)),
+                             item)
+            elif item not in result:
+                result.append(item)
+        return result
+
+    def compress_levels(self, value: Any) -> dict[str, int]:
+        key = self.key("compress-levels")
+        if not isinstance(value, dict):
+            self.problem(key, "a table such as {brotli = 5}", value)
+            return {}
+        levels = {}
+        for name, level in value.items():
+            if name not in COMPRESSORS:
+                self.problem(f"{key}.{name}", "one of " + ", ".join(map(repr, COMPRESSORS)),
+                             name)
+                continue
+            _, low, high, _ = COMPRESSORS[name]
+            if isinstance(level, bool) or not isinstance(level, int) or not low <= level <= high:
+                self.problem(f"{key}.{name}", f"an integer from {low} to {high}", level)
+                continue
+            levels[name] = level
+        return levels
+
+    def workers(self, value: Any) -> int:
+        cores = os.cpu_count() or 1
+        if value is None:
+            return cores
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.problem(self.key("workers"), "an integer >= 1", value)
+            return cores
+        return value
+
+    def mode(self, name: str, value: Any) -> int | None:
+        if value is None:
+            return None
+        text = value if isinstance(value, str) else None
+        if text is not None:
+            digits = text[2:] if text[:2].lower() == "0o" else text
+            if re.fullmatch(r"[0-7]{1,4}", digits):
+                return int(digits, 8)
+        self.problem(self.key(name), 'an octal string such as "0o644"', value,
+                     "TOML has no octal-looking decimal: quote it")
+        return None
+
+
+def find_package_dir(name: str, project_root: Path) -> Path | None:
+    """Locate package ``name`` without importing (so without running) it.
+
+    The project tree is searched first (flat and ``src/`` layouts), then
+    ``sys.path``. Namespace packages resolve to their first portion.
+    """
+    parts = name.split(".")
+    search: list[str] = [str(project_root / "src"), str(project_root)]
+    search += [p for p in sys.path if p and p not in search]
+    for directory in search:
+        candidate = Path(directory, *parts)
+        if (candidate / "__init__.py").is_file():
+            return candidate
+    # Installed packages that are not plain directories on sys.path (.pth
+    # editable finders, namespace packages): ask the path finders, which locate
+    # without executing anything.
+    locations: list[str] | None = None
+    for depth, part in enumerate(parts):
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(
+                ".".join(parts[: depth + 1]) if depth else part, locations
+            )
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.submodule_search_locations:
+            spec = _meta_path_spec(".".join(parts[: depth + 1]), locations)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        locations = list(spec.submodule_search_locations)
+    return Path(locations[0]) if locations else None
+
+
+def _meta_path_spec(fullname: str, locations: list[str] | None) -> Any:
+    # Editable installs register finders on sys.meta_path; find_spec on them
+    # does not execute the package. Skip the import system's own finders.
+    for finder in sys.meta_path:
+        if getattr(finder, "__module__", "").startswith("importlib"):
+            continue
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is None:
+            continue
+        try:
+            spec = find_spec(fullname, locations)
+        except Exception:  # a third-party finder misbehaving is "not found"
+            continue
+        if spec is not None:
+            return spec
+    return None
+
+
+def _is_within(path: Path, parent: Path) -> bool:
+    return path == parent or parent in path.parents
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (list, Sequence)) and not isinstance(value, str):
+        return f"a list ({value!r})" if len(repr(value)) < 60 else "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return f"{type(value).__name__} {value!r}"

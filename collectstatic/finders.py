@@ -1,0 +1,155 @@
+"""Source listing and lookup with Django's finder semantics.
+
+Ignore patterns follow ``django.contrib.staticfiles.utils.get_files``: a file
+is skipped when its basename matches, or its path relative to its source dir
+(prefix not included) matches; a directory is pruned when its basename
+matches. Matching is case-sensitive ``fnmatch``. The order of sources is the
+search order; the first file found for a logical name wins.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .config import Settings, Source
+from .errors import CollectError
+
+__all__ = ["Found", "Listing", "find", "list_sources"]
+
+
+@dataclass(frozen=True)
+class Found:
+    """One collectable file."""
+
+    name: str  # logical name in root: prefix + relative path, posix
+    path: str  # absolute path of the source file (as found, symlinks not resolved)
+    source: Source
+
+
+@dataclass
+class Listing:
+    """The result of walking every source: what to collect, and what lost."""
+
+    files: dict[str, Found] = field(default_factory=dict)
+    conflicts: list[Found] = field(default_factory=list)  # shadowed by an earlier source
+    unused_patterns: list[str] = field(default_factory=list)  # user patterns that never matched
+
+
+def _matches(name: str, patterns: tuple[str, ...], used: set[str]) -> bool:
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(name, pattern):
+            used.add(pattern)
+            return True
+    return False
+
+
+def _walk(source: Source, patterns: tuple[str, ...], used: set[str],
+          allowed: tuple[str, ...]) -> Iterator[str]:
+    """Yield paths relative to ``source.path`` (os.sep-joined, sorted)."""
+    top = str(source.path)
+    # Directories on the current descent, by identity: a symlink back into one
+    # of them is a loop.
+    stack: list[tuple[int, int]] = []
+
+    def walk(directory: str, relative: str) -> Iterator[str]:
+        try:
+            info = os.stat(directory)
+        except OSError as exc:
+            raise CollectError(f"{directory}: cannot read directory ({exc.strerror})") from None
+        identity = (info.st_dev, info.st_ino)
+        if identity in stack:
+            raise CollectError(f"{directory}: symlink loop (it leads back to a directory "
+                               f"above it); remove the link or add its name to ignore")
+        stack.append(identity)
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as exc:
+            raise CollectError(f"{directory}: cannot read directory ({exc.strerror})") from None
+        subdirs = []
+        for entry in entries:
+            if entry.is_symlink():
+                _check_link(entry.path, allowed)
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append(entry)
+                continue
+            if _matches(entry.name, patterns, used):
+                continue
+            rel = os.path.join(relative, entry.name) if relative else entry.name
+            if relative and _matches(rel, patterns, used):
+                continue
+            yield rel
+        for entry in subdirs:
+            if _matches(entry.name, patterns, used):
+                continue
+            rel = os.path.join(relative, entry.name) if relative else entry.name
+            yield from walk(entry.path, rel)
+        stack.pop()
+
+    yield from walk(top, "")
+
+
+def _check_link(path: str, allowed: tuple[str, ...]) -> None:
+    target = os.path.realpath(path)
+    if not os.path.exists(target):
+        raise CollectError(f"{path}: broken symlink (it points to {os.readlink(path)!r}, "
+                           f"which does not exist); fix or remove it, or ignore its name")
+    if not any(target == root or target.startswith(root + os.sep) for root in allowed):
+        raise CollectError(f"{path}: symlink leads outside the project and its source dirs "
+                           f"(to {target}); copy the files into the project instead")
+
+
+def _allowed_roots(settings: Settings) -> tuple[str, ...]:
+    roots = {os.path.realpath(settings.project_root)}
+    roots.update(os.path.realpath(source.path) for source in settings.sources)
+    return tuple(sorted(roots))
+
+
+def list_sources(settings: Settings, extra_ignore: tuple[str, ...] = ()) -> Listing:
+    """Walk every source in order; first found wins."""
+    user_patterns = [posixpath.normpath(p) for p in (*settings.ignore, *extra_ignore)]
+    patterns = tuple(dict.fromkeys([*user_patterns, *settings.ignore_patterns]))
+    used: set[str] = set()
+    allowed = _allowed_roots(settings)
+    listing = Listing()
+    for source in settings.sources:
+        for rel in _walk(source, patterns, used, allowed):
+            posix_rel = rel.replace(os.sep, "/")
+            name = f"{source.prefix}/{posix_rel}" if source.prefix else posix_rel
+            found = Found(name, os.path.join(str(source.path), rel), source)
+            if name in listing.files:
+                listing.conflicts.append(found)
+            else:
+                listing.files[name] = found
+    listing.unused_patterns = [p for p in dict.fromkeys(user_patterns) if p not in used]
+    return listing
+
+
+def find(settings: Settings, name: str, *, first: bool = False) -> list[str]:
+    """Django's ``findstatic``: absolute real paths of every source file named
+    ``name`` (only the first with ``first=True``), in search order."""
+    matches = []
+    for source in settings.sources:
+        relative = name
+        if source.prefix:
+            head = source.prefix + "/"
+            if not name.startswith(head):
+                continue
+            relative = name[len(head):]
+        candidate = os.path.normpath(os.path.join(str(source.path), relative))
+        top = str(source.path)
+        if candidate != top and not candidate.startswith(top + os.sep):
+            continue  # ../ escapes are never looked up
+        if os.path.exists(candidate):
+            matches.append(os.path.realpath(candidate))
+            if first:
+                break
+    return matches

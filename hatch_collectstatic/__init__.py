@@ -1,0 +1,1 @@
+"""Hatchling build hook ``collectstatic`` (see :mod:`hatch_collectstatic.hooks`)."""
