@@ -276,6 +276,8 @@ class _Run:
         if self.options.dry_run:
             return
         for entry in os.scandir(self.root):
+            if entry.name == STATE_DIR:
+                continue  # holds the lock of this run; the record is reset below
             try:
                 if entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path)
@@ -283,6 +285,8 @@ class _Run:
                     os.unlink(entry.path)
             except OSError as exc:
                 raise CollectError(f"{entry.path}: cannot delete ({exc.strerror})") from None
+        with contextlib.suppress(FileNotFoundError):
+            self.state.path.unlink()
         self.state = _State(self.root)
 
     # phase 1 ---------------------------------------------------------------------
@@ -309,6 +313,14 @@ class _Run:
             self.result.copied.append(found.name)
             return {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
                     "md5": (old or {}).get("md5", ""), "sri": (old or {}).get("sri", "")}
+        if same_source and (not keep_plain or self.state.output_intact(self.root, found.name)):
+            # Touched (checkout, cache restore) but maybe the same bytes: a
+            # read is cheaper than a write.
+            md5, sri, _ = _copy_hashing(found.path, None, self.tmp_dir, None)
+            if md5 == old["md5"]:
+                self.result.unmodified.append(found.name)
+                self.log(f"Skipping '{found.name}' (not modified)", 2)
+                return {**old, "stat": key}
         if keep_plain:
             self.ensure_dir(dest.parent)
         if self.link and keep_plain:
@@ -325,11 +337,7 @@ class _Run:
             md5, sri, _ = _copy_hashing(found.path, dest if keep_plain else None, self.tmp_dir,
                                         self.settings.file_mode)
         self.log(f"{'Linking' if self.link else 'Copying'} '{found.path}'", 2)
-        if same_source and old["md5"] == md5 and keep_plain and \
-                self.state.output_intact(self.root, found.name):
-            self.result.unmodified.append(found.name)  # touched, same bytes
-        else:
-            self.result.copied.append(found.name)
+        self.result.copied.append(found.name)
         return {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
                 "md5": md5, "sri": sri}
 
