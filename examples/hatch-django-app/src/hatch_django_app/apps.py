@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class HatchDjangoAppConfig(AppConfig):
+    name = "hatch_django_app"
