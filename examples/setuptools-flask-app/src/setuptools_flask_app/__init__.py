@@ -1,0 +1,1 @@
+"""An example Flask app whose static files are collected and hashed at build time."""
