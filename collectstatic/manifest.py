@@ -1,0 +1,266 @@
+"""Post-processing in one graph-ordered pass, and the ``staticfiles.json`` format.
+
+``post_process`` is pure apart from the ``read`` callback: it takes the md5 of
+every collected file, reads the CSS/JS ones, and returns every hashed name, the
+rewritten bytes and the problems found. The caller writes files.
+
+Order
+-----
+References are discovered once per CSS/JS file, by rewriting it with a resolver
+that answers placeholder hashed names of the final shape (the ignored blocks of
+Django's later patterns depend on the text the earlier ones produced, so the
+shape must be right). Files are then rewritten exactly once each, in dependency
+order (targets first), so chains of any depth work; Django gives up after 5
+passes.
+
+Cycles
+------
+When CSS/JS files reference each other in a cycle (``a.css`` <-> ``b.css``, or a
+file referencing itself), no content hash can include the others' hashed names.
+Django fails with "Max post-process passes exceeded". Here every member of a
+strongly connected component gets the *same* name hash::
+
+    md5(for each member, in name order:
+            name, NUL, its text with the component's own references replaced by
+            a fixed placeholder (12 zeros) and every other reference resolved, NUL)
+
+and each member is then rewritten with the members' names hashed that way. The
+names change whenever any member or anything the component references changes,
+and the answer does not depend on input order. ``final_digests`` still holds the
+md5 of each member's final bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from .rewrite import Reference, hashed_name, is_adjustable, rewrite_references
+
+__all__ = ["Processed", "manifest_bytes", "post_process", "read_manifest"]
+
+MANIFEST_VERSION = "1.1"
+_PLACEHOLDER = "0" * 32
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What post-processing decided; nothing has been written yet."""
+
+    paths: dict[str, str]  # logical name -> hashed logical name, every collected file
+    rewritten: dict[str, bytes]  # final bytes, only where they differ from the source
+    final_digests: dict[str, str]  # md5 hexdigest of the final bytes, every collected file
+    errors: list[str] = field(default_factory=list)  # broken references, undecodable files
+    warnings: list[str] = field(default_factory=list)  # missing source maps
+    references: dict[str, list[Reference]] = field(default_factory=dict)  # per CSS/JS file
+
+    @property
+    def rewritten_count(self) -> int:
+        return len(self.rewritten)
+
+
+def _strongly_connected(nodes: list[str], edges: Mapping[str, list[str]]) -> list[list[str]]:
+    """Tarjan's algorithm, iterative; components come out targets first."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[list[str]] = []
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(edges.get(root, ())))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges.get(child, ()))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                components.append(sorted(component))
+    return components
+
+
+def _decode(name: str, data: bytes) -> tuple[str | None, str | None]:
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start : exc.start + 1].hex()
+        return None, (
+            f"{name}: not valid UTF-8 (byte 0x{bad} at offset {exc.start}); "
+            "its references were not rewritten"
+        )
+
+
+def post_process(
+    digests: Mapping[str, str],
+    read: Callable[[str], bytes],
+    *,
+    static_url: str = "/static/",
+    js_modules: bool = False,
+) -> Processed:
+    """Hash every collected file and rewrite CSS/JS references, targets first.
+
+    ``digests``: every collected logical name (posix, relative to root) -> md5
+    hexdigest of its bytes. ``read(name)`` returns the bytes of a collected file;
+    it is called once per CSS/JS file and for nothing else.
+    """
+    names = sorted(digests)
+    paths: dict[str, str] = {}
+    final_digests: dict[str, str] = {}
+    rewritten: dict[str, bytes] = {}
+    errors: list[str] = []
+    warnings: list[str] = []
+    found: dict[str, list[Reference]] = {}
+
+    sources: dict[str, bytes] = {}
+    texts: dict[str, str] = {}
+    for name in names:
+        if not is_adjustable(name, js_modules):
+            continue
+        data = read(name)
+        sources[name] = data
+        text, problem = _decode(name, data)
+        if problem is not None:
+            errors.append(problem)
+        else:
+            texts[name] = text  # type: ignore[assignment]
+
+    for name in names:
+        if name not in texts:
+            paths[name] = hashed_name(name, digests[name])
+            final_digests[name] = digests[name]
+
+    def placeholder(target: str) -> str | None:
+        return hashed_name(target, _PLACEHOLDER) if target in digests else None
+
+    edges: dict[str, list[str]] = {}
+    for name, text in texts.items():
+        result = rewrite_references(
+            name, text, placeholder, static_url=static_url, js_modules=js_modules
+        )
+        targets = {ref.target for ref in result.references if not ref.missing}
+        edges[name] = sorted(target for target in targets if target in texts)
+
+    def rewrite(name: str, resolve: Callable[[str], str | None]) -> tuple[str, list[Reference]]:
+        result = rewrite_references(
+            name, texts[name], resolve, static_url=static_url, js_modules=js_modules
+        )
+        return result.text, result.references
+
+    for component in _strongly_connected(sorted(texts), edges):
+        members = set(component)
+        cyclic = len(component) > 1 or component[0] in edges[component[0]]
+        if cyclic:
+            hasher = hashlib.md5()
+            for name in component:
+                text, _ = rewrite(
+                    name,
+                    lambda t, inside=members: (
+                        hashed_name(t, _PLACEHOLDER) if t in inside else paths.get(t)
+                    ),
+                )
+                hasher.update(name.encode("utf-8") + b"\0" + text.encode("utf-8") + b"\0")
+            shared = hasher.hexdigest()
+            for name in component:
+                paths[name] = hashed_name(name, shared)
+        for name in component:
+            text, references = rewrite(name, paths.get)
+            final = text.encode("utf-8")
+            digest = _md5(final)
+            if not cyclic:
+                paths[name] = hashed_name(name, digest)
+            final_digests[name] = digest
+            if final != sources[name]:
+                rewritten[name] = final
+            found[name] = references
+            for ref in references:
+                if ref.missing:
+                    (warnings if ref.warning else errors).append(ref.describe(name))
+
+    return Processed(
+        paths={name: paths[name] for name in names},
+        rewritten={name: rewritten[name] for name in names if name in rewritten},
+        final_digests={name: final_digests[name] for name in names},
+        errors=errors,
+        warnings=warnings,
+        references={name: found[name] for name in names if name in found},
+    )
+
+
+def manifest_bytes(paths: Mapping[str, str], extra: Mapping[str, object] | None = None) -> bytes:
+    """``staticfiles.json`` exactly as Django 6.x's ``save_manifest`` writes it.
+
+    ``{"paths": {sorted}, "version": "1.1", "hash": md5[:12] of the sorted
+    items}``, default ``json.dumps`` separators and ASCII; ``extra`` keys follow
+    Django's (Django ignores them when loading).
+    """
+    items = sorted(paths.items())
+    payload: dict[str, object] = {
+        "paths": dict(items),
+        "version": MANIFEST_VERSION,
+        "hash": _md5(json.dumps(items).encode())[:12],
+    }
+    for key, value in (extra or {}).items():
+        if key in payload:
+            raise ValueError(f"extra manifest key {key!r} would replace Django's")
+        payload[key] = value
+    return json.dumps(payload).encode()
+
+
+def read_manifest(data: bytes) -> dict:
+    """Parse a manifest written by Django (1.0/1.1) or by us; raise ValueError if unusable.
+
+    Tolerates a UTF-8 BOM, surrounding whitespace, a missing ``hash`` and extra
+    keys; the result always has ``paths`` (str -> str), ``version`` and ``hash``.
+    """
+    try:
+        stored = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"not a staticfiles manifest: {exc}") from None
+    if not isinstance(stored, dict):
+        raise ValueError("not a staticfiles manifest: expected a JSON object")
+    version = stored.get("version")
+    if version not in ("1.0", "1.1"):
+        raise ValueError(f"unsupported staticfiles manifest version {version!r}")
+    paths = stored.get("paths", {})
+    if not isinstance(paths, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in paths.items()
+    ):
+        raise ValueError("not a staticfiles manifest: 'paths' must map names to names")
+    manifest = dict(stored)
+    manifest["paths"] = paths
+    manifest.setdefault("hash", "")
+    return manifest
