@@ -7,7 +7,6 @@ front-end) and opens the artifact.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import tarfile
@@ -22,7 +21,6 @@ from collectstatic.build import SKIP_ENV
 
 from .support import run, sdist_members, tree_bytes, wheel_members, write_tree
 
-HAS_MANIFEST = importlib.util.find_spec("collectstatic.manifest") is not None
 HASHED = re.compile(r"\.[0-9a-f]{12}(\.[^./]+)?$")
 
 CSS = """\
@@ -45,8 +43,6 @@ def make_project(root: Path, *, layout: str = "src", collectstatic: str = "",
     tree: dict[str, str | bytes] = {f"{base}/__init__.py": "VALUE = 1\n"}
     tree.update({f"{base}/static/pkg/{name}": data for name, data in STATIC.items()})
     tree.update(files or {})
-    if not HAS_MANIFEST and "manifest" not in collectstatic:
-        collectstatic += "manifest = false\n"
     tree["pyproject.toml"] = (
         '[build-system]\nrequires = ["hatchling", "collectstatic"]\n'
         'build-backend = "hatchling.build"\n\n'
@@ -85,16 +81,13 @@ def assert_collected(members: dict[str, bytes], prefix: str, extra: tuple[str, .
     """The collected tree under ``prefix`` in the wheel; returns the manifest paths."""
     names = {n[len(prefix) + 1:] for n in members if n.startswith(prefix + "/")}
     logical_names = sorted([*LOGICAL, *extra])
-    if not HAS_MANIFEST:
-        assert sorted(names) == logical_names
-        return {}
     manifest = json.loads(members[f"{prefix}/staticfiles.json"])
     paths = manifest["paths"]
     assert sorted(paths) == logical_names
     for logical, hashed in paths.items():
         assert HASHED.search(hashed) and hashed != logical
         assert hashed in names
-    assert names == set(LOGICAL) | set(paths.values()) | {"staticfiles.json"}
+    assert names == set(logical_names) | set(paths.values()) | {"staticfiles.json"}
     css = members[f"{prefix}/{paths['pkg/css/app.css']}"].decode()
     assert paths["pkg/fonts/f.woff2"].split("/")[-1] in css
     assert paths["pkg/img/bg.png"].split("/")[-1] in css
@@ -240,7 +233,6 @@ def test_missing_table_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "no [tool.collectstatic] table" in build_fails(project, capsys)
 
 
-@pytest.mark.skipif(not HAS_MANIFEST, reason="needs collectstatic.manifest")
 def test_broken_reference_fails_the_build(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     project = make_project(tmp_path / "p", files={
@@ -345,8 +337,7 @@ def test_editable_collects_into_root_and_second_install_does_no_work(
     root = project / "src/pkg/staticfiles"
     collected = tree_bytes(root)
     assert set(LOGICAL) <= set(collected)
-    if HAS_MANIFEST:
-        assert "staticfiles.json" in collected
+    assert "staticfiles.json" in collected
     stamps = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()
               and ".collectstatic" not in p.parts}
     capsys.readouterr()
@@ -365,7 +356,7 @@ def test_no_temporary_directories_are_left_behind(tmp_path: Path,
     project = make_project(tmp_path / "p")
     build_wheel(project)
     assert list(temp.iterdir()) == []
-    if HAS_MANIFEST:  # a failure after collection started cleans up too
-        (project / "src/pkg/static/pkg/css/bad.css").write_text('a{b:url("gone.png")}')
-        build_fails(project, capsys)
-        assert list(temp.iterdir()) == []
+    # A failure after collection started cleans up too.
+    (project / "src/pkg/static/pkg/css/bad.css").write_text('a{b:url("gone.png")}')
+    build_fails(project, capsys)
+    assert list(temp.iterdir()) == []
