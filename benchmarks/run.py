@@ -1,0 +1,385 @@
+"""Benchmark: collectstatic against a plain copy, Django and WhiteNoise.
+
+    python benchmarks/run.py [--size small|large] [--repeat 5] [--only NAME,...]
+
+Builds (once, cached under benchmarks/.cache) a realistic static tree: Django
+admin's own files, real front-end packages fetched with ``npm pack``
+(Bootstrap, Font Awesome, jQuery), and generated apps whose CSS uses url(),
+nested @import and source maps, with duplicates across apps. Then it runs
+every scenario as a subprocess, alternating their order each round, and
+prints medians (min-max), ratios measured in the same run, and peak RSS.
+
+Needs, in the running Python: Django >= 6.1 and whitenoise (the baselines),
+brotli (WhiteNoise's and our brotli), hatchling (the wheel scenario), and
+this repo installed. ``bash scripts/test.sh`` makes such a venv (.venv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+REPO = HERE.parent
+NPM_PACKAGES = ["bootstrap@5.3.3", "@fortawesome/fontawesome-free@6.5.2", "jquery@3.7.1"]
+SIZES = {  # generated apps, files per app, and the mean binary size in bytes
+    "small": (4, 150, 12_000),
+    "large": (40, 260, 30_000),
+}
+
+
+# -- the tree ------------------------------------------------------------------------
+
+def build_tree(size: str) -> Path:
+    tree = CACHE / f"tree-{size}"
+    if (tree / ".complete").exists():
+        return tree
+    if tree.exists():
+        shutil.rmtree(tree)
+    tree.mkdir(parents=True)
+    import django
+
+    admin = Path(django.__file__).parent / "contrib/admin/static"
+    shutil.copytree(admin, tree / "admin")
+    fetch_npm(tree / "npm")
+    apps, per_app, mean = SIZES[size]
+    rng = random.Random(1234)
+    for index in range(apps):
+        generate_app(tree / f"app{index:02d}", index, per_app, mean, rng)
+    (tree / ".complete").write_text("ok")
+    return tree
+
+
+def fetch_npm(dest: Path) -> None:
+    dest.mkdir(parents=True)
+    work = Path(tempfile.mkdtemp())
+    try:
+        subprocess.run(["npm", "pack", "--silent", *NPM_PACKAGES], cwd=work, check=True,
+                       capture_output=True, timeout=300)
+    except (OSError, subprocess.SubprocessError) as exc:
+        print(f"note: npm pack failed ({exc}); the tree has no npm packages", file=sys.stderr)
+        return
+    for archive in sorted(work.glob("*.tgz")):
+        name = archive.name.rsplit("-", 1)[0]
+        with tarfile.open(archive) as tar:
+            tar.extractall(work / name)
+        package = work / name / "package"
+        for part in ("dist", "css", "js", "webfonts", "svgs", "sprites"):
+            if (package / part).is_dir():
+                shutil.copytree(package / part, dest / name / part)
+    shutil.rmtree(work)
+
+
+def _binary(rng: random.Random, size: int) -> bytes:
+    # half random (incompressible, like images), half repetitive
+    head = rng.randbytes(size // 2) if hasattr(rng, "randbytes") else os.urandom(size // 2)
+    return head + bytes(range(256)) * ((size - len(head)) // 256 + 1)
+
+
+def image_name(number: int) -> str:
+    return f"{'sub/' if number % 3 else ''}pic{number}.png"
+
+
+def generate_app(root: Path, index: int, files: int, mean: int, rng: random.Random) -> None:
+    images = max(4, files // 2)
+    fonts = max(2, files // 20)
+    styles = max(3, files // 6)
+    scripts = max(2, files - images - fonts - 2 * styles)
+    for i in range(images):
+        path = root / "img" / image_name(i)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_binary(rng, int(rng.expovariate(1 / mean)) + 200))
+    for i in range(fonts):
+        path = root / f"fonts/font{i}.woff2"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_binary(rng, mean * 2))
+    (root / "css/parts").mkdir(parents=True, exist_ok=True)
+    for i in range(styles):
+        refs = "\n".join(
+            f".c{i}-{j} {{ background: url('../img/{image_name(k)}'); }}"
+            for j, k in enumerate(rng.sample(range(images), min(8, images))))
+        font = f"@font-face {{ src: url(../fonts/font{i % fonts}.woff2) format('woff2'); }}"
+        body = f"/* app {index} style {i} */\n{font}\n{refs}\n" + \
+            ".filler { color: #333; margin: 0 auto; }\n" * 40
+        # nested imports: style i imports part i, which imports part i-1 for odd
+        # i (Django gives up on chains deeper than its 5 passes can settle).
+        part = root / f"css/parts/p{i}.css"
+        below = f'@import "p{i - 1}.css";\n' if i % 2 else ""
+        image = image_name(i % images)
+        part_body = body.replace("url(../", "url(../../").replace("url('../", "url('../../")
+        part.write_text(f"{below}.part{i} {{ background: url(../../img/{image}); }}\n"
+                        f"{part_body}")
+        (root / f"css/style{i}.css").write_text(
+            f'@import url("parts/p{i}.css");\n{body}/*# sourceMappingURL=style{i}.css.map */\n')
+        (root / f"css/style{i}.css.map").write_text(json.dumps(
+            {"version": 3, "sources": [f"style{i}.scss"], "mappings": "AAAA"}))
+    (root / "js").mkdir(parents=True, exist_ok=True)
+    for i in range(scripts):
+        code = f"// app {index} module {i}\n" + "".join(
+            f"function f{i}_{j}(a, b) {{ return a * {j} + b; }}\n" for j in range(60))
+        (root / f"js/mod{i}.js").write_text(code + f"//# sourceMappingURL=mod{i}.js.map\n")
+        (root / f"js/mod{i}.js.map").write_text(json.dumps(
+            {"version": 3, "sources": [f"mod{i}.ts"], "mappings": "AAAA"}))
+    if index:  # duplicates across apps: an earlier app's name wins
+        (root / "css/style0.css").write_text("/* shadowed duplicate */\n")
+
+
+def sources(tree: Path) -> list[tuple[str, Path]]:
+    """(prefix, dir) pairs: the same for every tool."""
+    result = [("", tree / "admin")]
+    result += [(f"vendor/{p.name}", p) for p in sorted((tree / "npm").iterdir())]
+    result += [(p.name, p) for p in sorted(tree.glob("app*"))]
+    return result
+
+
+def tree_stats(tree: Path) -> tuple[int, int]:
+    count = size = 0
+    for _, directory in sources(tree):
+        for path in directory.rglob("*"):
+            if path.is_file():
+                count += 1
+                size += path.stat().st_size
+    return count, size
+
+
+# -- scenarios -----------------------------------------------------------------------
+
+FLOOR = """
+import hashlib, os, shutil, sys
+pairs = [a.split("=", 1) for a in sys.argv[2:]]
+dest = sys.argv[1]
+for prefix, top in pairs:
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in filenames:
+            src = os.path.join(dirpath, name)
+            rel = os.path.join(prefix, os.path.relpath(src, top))
+            out = os.path.join(dest, rel)
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            shutil.copyfile(src, out)
+            md5 = hashlib.md5()
+            with open(src, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    md5.update(chunk)
+"""
+
+DJANGO = """
+import sys, django
+from django.conf import settings
+root, backend = sys.argv[1], sys.argv[2]
+dirs = [tuple(a.split("=", 1)) if a.split("=", 1)[0] else a.split("=", 1)[1]
+        for a in sys.argv[3:]]
+settings.configure(
+    INSTALLED_APPS=["django.contrib.staticfiles"], STATIC_ROOT=root, STATIC_URL="/static/",
+    STATICFILES_DIRS=dirs, STORAGES={"staticfiles": {"BACKEND": backend}},
+    WHITENOISE_KEEP_ONLY_HASHED_FILES=False)
+django.setup()
+from django.core.management import call_command
+call_command("collectstatic", interactive=False, verbosity=0)
+"""
+
+
+def run_measured(args: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one subprocess."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    proc.stdout.close()  # type: ignore[union-attr]
+    proc.stderr.close()  # type: ignore[union-attr]
+    proc.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") \
+        else status >> 8
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark step failed: {' '.join(args)}\n{out.decode()}\n"
+                         f"{err.decode()}")
+    rss_kb = usage.ru_maxrss
+    return elapsed, rss_kb / 1024
+
+
+class Bench:
+    def __init__(self, tree: Path, work: Path) -> None:
+        self.tree = tree
+        self.work = work
+        self.pairs = [f"{prefix}={path}" for prefix, path in sources(tree)]
+        self.results: dict[str, list[tuple[float, float]]] = {}
+        self.project = self.write_project()
+
+    def write_project(self, compress: bool = False) -> Path:
+        project = self.work / ("project-compress" if compress else "project")
+        project.mkdir(parents=True, exist_ok=True)
+        dirs = ", ".join(
+            f'{{path = "{path}", prefix = "{prefix}"}}' if prefix else f'"{path}"'
+            for prefix, path in sources(self.tree))
+        extra = 'compress = ["gzip", "brotli"]\n' if compress else ""
+        # root is overridden per run with --root; this one is only a placeholder
+        (project / "pyproject.toml").write_text(
+            f'[tool.collectstatic]\nroot = "out"\ndirs = [{dirs}]\n{extra}')
+        return project
+
+    def fresh(self, name: str) -> Path:
+        path = self.work / name
+        if path.exists():
+            shutil.rmtree(path)
+        return path
+
+    def record(self, name: str, measured: tuple[float, float]) -> None:
+        self.results.setdefault(name, []).append(measured)
+
+    def floor(self) -> None:
+        dest = self.fresh("floor")
+        self.record("floor", run_measured([sys.executable, "-c", FLOOR, str(dest), *self.pairs]))
+
+    def django(self, backend: str, name: str) -> None:
+        root = self.fresh(name)
+        args = [sys.executable, "-c", DJANGO, str(root), backend, *self.pairs]
+        self.record(name, run_measured(args))
+        if name == "django":
+            self.record("django warm", run_measured(args))
+
+    def ours(self, compress: bool = False) -> None:
+        project = self.write_project(compress)
+        label = "ours+compress" if compress else "ours"
+        root = self.fresh(label)
+        args = [sys.executable, "-m", "collectstatic", "collect", "--noinput", "-v", "0",
+                "--root", str(root)]
+        self.record(f"{label} cold", run_measured(args, cwd=project))
+        self.record(f"{label} warm", run_measured(args, cwd=project))
+        if not compress:
+            target = sorted((self.tree).glob("app*/css/style1.css"))[0]
+            original = target.read_bytes()
+            try:
+                target.write_bytes(original + b"\n.changed { color: red; }\n")
+                self.record(f"{label} one change", run_measured(args, cwd=project))
+            finally:
+                target.write_bytes(original)
+
+    def wheel(self) -> None:
+        """(g) a wheel with the hook (cold) vs the same wheel with the tree precollected."""
+        base = self.work / "wheelproj"
+        if not base.exists():
+            dirs = ", ".join(
+                f'{{path = "{path}", prefix = "{prefix}"}}' if prefix else f'"{path}"'
+                for prefix, path in sources(self.tree))
+            (base / "src/benchapp").mkdir(parents=True)
+            (base / "src/benchapp/__init__.py").write_text("")
+            (base / "pyproject.toml").write_text(textwrap.dedent(f"""\
+                [build-system]
+                requires = ["hatchling", "collectstatic"]
+                build-backend = "hatchling.build"
+                [project]
+                name = "benchapp"
+                version = "1.0"
+                [tool.hatch.build.targets.wheel]
+                packages = ["src/benchapp"]
+                [tool.hatch.build.hooks.collectstatic]
+                [tool.collectstatic]
+                root = "src/benchapp/staticfiles"
+                dirs = [{dirs}]
+                """))
+            plain = self.work / "wheelproj-plain"
+            shutil.copytree(base, plain)
+            text = (plain / "pyproject.toml").read_text()
+            (plain / "pyproject.toml").write_text(
+                text.split("[tool.hatch.build.hooks.collectstatic]")[0])
+            subprocess.run([sys.executable, "-m", "collectstatic", "collect", "--noinput", "-v",
+                            "0"], cwd=base, check=True)
+            shutil.copytree(base / "src/benchapp/staticfiles",
+                            plain / "src/benchapp/staticfiles",
+                            ignore=shutil.ignore_patterns(".collectstatic"))
+            shutil.rmtree(base / "src/benchapp/staticfiles")
+        for label, project in (("wheel with hook", base),
+                               ("wheel precollected", self.work / "wheelproj-plain")):
+            out = self.fresh(f"dist-{label.replace(' ', '-')}")
+            self.record(label, run_measured([sys.executable, "-m", "hatchling", "build", "-t",
+                                             "wheel", "-d", str(out)], cwd=project))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def report(bench: Bench, count: int, size: int, repeat: int) -> str:
+    lines = [
+        f"# {count:,} files, {size / 1e6:,.0f} MB; {repeat} rounds; "
+        f"{os.cpu_count()} cores; Python {platform.python_version()}; "
+        f"{time.strftime('%Y-%m-%d')}",
+        "",
+        "| scenario | median s | min-max s | peak RSS MB |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    med = {}
+    for name, values in bench.results.items():
+        times = [t for t, _ in values]
+        med[name] = median(times)
+        lines.append(f"| {name} | {med[name]:.2f} | {min(times):.2f}-{max(times):.2f} | "
+                     f"{max(r for _, r in values):.0f} |")
+    lines.append("")
+
+    def ratio(label: str, a: str, b: str, target: str) -> None:
+        if a in med and b in med and med[b]:
+            lines.append(f"- {label}: **{med[a] / med[b]:.2f}x** (target {target})")
+
+    ratio("ours cold / floor", "ours cold", "floor", "≤ 1.5")
+    ratio("ours cold / Django", "ours cold", "django", "≤ 0.25")
+    ratio("ours warm / ours cold", "ours warm", "ours cold", "≤ 0.1")
+    ratio("ours one change / ours cold", "ours one change", "ours cold", "≤ 0.15")
+    ratio("Django's own warm/cold for reference: django warm / django", "django warm", "django",
+          "-")
+    ratio("ours+compress cold / WhiteNoise", "ours+compress cold", "whitenoise", "≤ 0.5")
+    ratio("ours+compress warm / ours+compress cold", "ours+compress warm", "ours+compress cold",
+          "≤ 0.1")
+    ratio("wheel with hook / wheel precollected", "wheel with hook", "wheel precollected",
+          "≤ 1.3")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default="", help="comma-separated groups: floor, django, "
+                        "whitenoise, ours, compress, wheel")
+    args = parser.parse_args()
+    groups = [g for g in (args.only.split(",") if args.only else
+                          ["floor", "django", "whitenoise", "ours", "compress", "wheel"]) if g]
+    tree = build_tree(args.size)
+    count, size = tree_stats(tree)
+    print(f"tree: {tree} ({count:,} files, {size / 1e6:,.0f} MB)", file=sys.stderr)
+    work = Path(tempfile.mkdtemp(prefix="collectstatic-bench-"))
+    try:
+        bench = Bench(tree, work)
+        steps = {
+            "floor": bench.floor,
+            "django": lambda: bench.django(
+                "django.contrib.staticfiles.storage.ManifestStaticFilesStorage", "django"),
+            "whitenoise": lambda: bench.django(
+                "whitenoise.storage.CompressedManifestStaticFilesStorage", "whitenoise"),
+            "ours": bench.ours,
+            "compress": lambda: bench.ours(compress=True),
+            "wheel": bench.wheel,
+        }
+        for round_number in range(args.repeat):
+            order = groups[round_number % len(groups):] + groups[:round_number % len(groups)]
+            for group in order:
+                steps[group]()
+            print(f"round {round_number + 1}/{args.repeat} done", file=sys.stderr)
+        print(report(bench, count, size, args.repeat))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
