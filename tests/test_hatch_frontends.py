@@ -168,4 +168,3 @@ def test_config_error_fails_a_frontend_build_with_the_message(example: Path, tmp
             in proc.stderr + proc.stdout)
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.whl"))
-
