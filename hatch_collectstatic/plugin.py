@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 import time
+import weakref
 from typing import Any, Callable
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
@@ -87,6 +88,8 @@ class CollectStaticBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         """Wheel: collect into a temporary dir and map it to where root belongs."""
         temp = tempfile.mkdtemp(prefix="collectstatic-")
         self._temp_dirs.append(temp)
+        # finalize() removes it; this covers --hooks-only and failed builds.
+        weakref.finalize(self, shutil.rmtree, temp, ignore_errors=True)
         output = self.collect(settings, os.path.join(temp, "root"))
         root_relative = settings.root_relative
         for path, name in sorted(output.files().items(), key=lambda item: item[1]):

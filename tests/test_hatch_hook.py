@@ -7,6 +7,7 @@ front-end) and opens the artifact.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import tarfile
@@ -18,7 +19,7 @@ import pytest
 from hatchling.builders.sdist import SdistBuilder
 from hatchling.builders.wheel import WheelBuilder
 
-from collectstatic.build import SKIP_ENV
+from collectstatic.build import SKIP_ENV, collect_for_build, load_build_settings
 
 from .support import run, sdist_members, tree_bytes, wheel_members, write_tree
 
@@ -373,3 +374,19 @@ def test_no_temporary_directories_are_left_behind(tmp_path: Path,
     (project / "src/pkg/static/pkg/css/bad.css").write_text('a{b:url("gone.png")}')
     build_fails(project, capsys)
     assert list(temp.iterdir()) == []
+
+
+def test_compressed_siblings_ship_beside_their_files(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    big = "".join(f".c{i} {{ color: #{i:06x}; }}\n" for i in range(400))
+    project = make_project(tmp_path / "p", collectstatic='compress = ["gzip"]\n',
+                           files={"src/pkg/static/pkg/css/big.css": big})
+    core = collect_for_build(load_build_settings(project), tmp_path / "probe")
+    if not any(name.endswith(".gz") for name in core.files().values()):
+        pytest.skip("the core does not write compressed siblings yet")
+    members = wheel_members(build_wheel(project))
+    compressed = [name for name in members if name.endswith(".gz")]
+    assert "pkg/staticfiles/pkg/css/big.css.gz" in compressed
+    for name in compressed:
+        assert gzip.decompress(members[name]) == members[name[:-3]]
+    assert "1 compressed variant each" in printed(capsys)
