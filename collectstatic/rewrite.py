@@ -413,6 +413,9 @@ def _quote_special(segment: str) -> str:
     return segment.replace("%", "%25").replace("#", "%23").replace("?", "%3F")
 
 
+_UNSEEN = object()
+
+
 @dataclass(frozen=True)
 class _Found:
     target: str
@@ -543,13 +546,18 @@ def rewrite_references(
         starts = [start for start, _ in blocks]
         ends = [end for _, end in blocks]
         keep_cr = pattern.kind == "sourcemap" and pattern.js_ignored
+        converted: dict[tuple, _Found | object | None] = {}  # minified files repeat URLs
         pieces: list[str] = []
         edits: list[tuple[int, int, int]] = []
         last = 0
         for start, end, groups in pattern.matches(text):
             if _in_blocks(start, starts, ends):
                 continue
-            found = _convert(name, groups, pattern.template, resolve, static_url, keep_cr)
+            key = tuple(groups.values())
+            found = converted.get(key, _UNSEEN)
+            if found is _UNSEEN:
+                found = _convert(name, groups, pattern.template, resolve, static_url, keep_cr)
+                converted[key] = found
             if found is None:
                 continue
             line, column = origin.line_column(start)
