@@ -365,13 +365,21 @@ def test_build_and_pip_wheel_isolated_give_the_same_wheel(example: Path, tmp_pat
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("venv") / "v"
     run([sys.executable, "-m", "venv", path])
-    return path / ("Scripts" if os.name == "nt" else "bin") / "python"
+    python = path / ("Scripts" if os.name == "nt" else "bin") / "python"
+    install_runtime(python)
+    return python
+
+
+def install_runtime(python: Path) -> None:
+    """The example app looks its files up with collectstatic's runtime."""
+    run([python, "-m", "pip", "install", "-q", "collectstatic"], env=frontend_env())
 
 
 FINDS_HASHED = """\
-from setuptools_flask_app.assets import static_file
+from setuptools_flask_app.assets import static_file, static_url
 path = static_file("css/app.css")
 assert path.is_file() and path.name != "app.css", path
+assert static_url("css/app.css") == "/static/css/" + path.name
 print(path)
 """
 
@@ -432,6 +440,7 @@ def test_oldest_setuptools(example: Path, tmp_path: Path) -> None:
     pyproject_path.write_text(pinned)
     run([python, "-m", "venv", tmp_path / "old"])
     old = tmp_path / "old" / ("Scripts" if os.name == "nt" else "bin") / "python"
+    install_runtime(old)
     env = frontend_env()
     run([old, "-m", "pip", "wheel", "--no-deps", "-w", tmp_path / "dist", example], env=env)
     assert_example_wheel(only_wheel(tmp_path / "dist"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 
-from .assets import STATIC_DIR, static_name
+from .assets import STATIC_DIR, static_url
 
 app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
 # Hashed names change whenever the content does, so browsers may cache for a year.
@@ -16,7 +16,7 @@ app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
 
 @app.context_processor
 def static_helper() -> dict[str, object]:
-    return {"static": lambda name: "/static/" + static_name(name)}
+    return {"static": static_url}
 
 
 @app.route("/")
