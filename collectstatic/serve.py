@@ -415,7 +415,11 @@ def _accepted(header: str | None) -> dict[str, float]:
 
 
 def _choose(variants: dict[str, _Variant], header: str | None) -> _Variant:
-    """The best variant the client accepts: highest q, then br > zstd > gzip > identity."""
+    """The best variant the client accepts: highest q, then br > zstd > gzip > identity.
+
+    Identity not named in the header is the last resort, below any accepted
+    coding; ``q=0`` refuses a coding (``*;q=0`` refuses unnamed identity too).
+    """
     accepted = _accepted(header)
     star = accepted.get("*")
     best, best_q = variants["identity"], -1.0
@@ -423,8 +427,11 @@ def _choose(variants: dict[str, _Variant], header: str | None) -> _Variant:
         if encoding not in variants:
             continue
         q = accepted.get(encoding)
+        if q is None and star is not None and encoding != "identity":
+            q = star
         if q is None:
-            q = star if star is not None else (1.0 if encoding == "identity" else 0.0)
+            # Not named: identity stays acceptable, as the last choice (RFC 9110 12.5.3).
+            q = 0.0 if encoding != "identity" or star == 0 else 0.001
         if q > 0 and q > best_q:
             best, best_q = variants[encoding], q
     return best  # nothing acceptable: identity anyway (RFC 9110 12.5.3 allows it)
