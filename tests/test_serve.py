@@ -1,0 +1,616 @@
+"""The WSGI app through real HTTP, and the ``collectstatic serve`` development server.
+
+Every server listens on 127.0.0.1 with an ephemeral port, runs in a thread (or
+a subprocess we start and stop), and is shut down after the test. Requests are
+written to a raw socket so that targets such as ``%2e%2e`` or backslashes reach
+the server exactly as sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+
+import pytest
+
+from collectstatic.runtime import Manifest, clear_cache
+from collectstatic.serve import IMMUTABLE, SourceFiles, StaticFiles, content_type, make_server
+
+from .support import REPO, cli, write_tree
+
+TIMEOUT = 10.0
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    clear_cache()
+
+
+# -- HTTP plumbing -------------------------------------------------------------------------
+class Response:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers  # lower-case names
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {self.headers} {self.body[:60]!r}>"
+
+
+def request(port: int, target: str, method: str = "GET", headers: dict[str, str] | None = None
+            ) -> Response:
+    """One raw HTTP/1.1 request (``Connection: close``); the target is sent verbatim."""
+    lines = [f"{method} {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    payload = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    chunks = []
+    deadline = time.monotonic() + TIMEOUT
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+        sock.sendall(payload)
+        for _ in range(100_000):  # bounded; the server closes when done
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no complete response to {target!r} in {TIMEOUT}s")
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    raw = b"".join(chunks)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parsed: dict[str, str] = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        assert name.lower() not in parsed, f"duplicate header {name}"
+        parsed[name.lower()] = value.strip()
+    return Response(int(status_line.split()[1]), parsed, body)
+
+
+class _QuietHandler(WSGIRequestHandler):  # the stock wsgiref handler, without stderr noise
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serving(app: Callable[..., Any], stock: bool = False) -> Iterator[int]:
+    """Run ``app`` on 127.0.0.1:<ephemeral> in a thread; yield the port; shut down."""
+    if stock:
+        server: WSGIServer = WSGIServer(("127.0.0.1", 0), _QuietHandler)
+        server.set_app(app)
+    else:
+        server = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(TIMEOUT)
+        assert not thread.is_alive()
+
+
+# -- a collected root, made by the real CLI ---------------------------------------------------
+CSS = 'body { background: url("../img/logo.png"); }\n' + "/* padding */\n" * 40
+SOURCES: dict[str, str | bytes] = {
+    "assets/css/site.css": CSS,
+    "assets/img/logo.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
+    "assets/js/app.mjs": "export const x = 1;\n",
+    "assets/wasm/mod.wasm": b"\x00asm\x01\x00\x00\x00",
+    "assets/fonts/f.woff2": b"wOF2fontdata",
+    "assets/site.webmanifest": '{"name": "x"}',
+    "assets/LICENSE": "MIT\n",
+    "assets/ünï/cödé.txt": "unicode name",
+}
+SECRET = b"TOP SECRET outside the root"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    project = tmp_path_factory.mktemp("project")
+    write_tree(project, SOURCES)
+    (project / "pyproject.toml").write_text(
+        '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n')
+    (project / "secret.txt").write_bytes(SECRET)
+    cli("collect", "--noinput", "-v", "0", cwd=project)
+    root = project / "out"
+    manifest = Manifest.from_path(root)
+    css = manifest.hashed_name("css/site.css")
+    body = (root / css).read_bytes()
+    variants = {"gzip": gzip.compress(body, mtime=0), "br": b"BROTLI" + body[:20],
+                "zstd": b"ZSTD" + body[:30]}
+    for encoding, suffix in (("gzip", ".gz"), ("br", ".br"), ("zstd", ".zst")):
+        (root / (css + suffix)).write_bytes(variants[encoding])
+    # Ways out of the root that must never work.
+    os.symlink(project / "secret.txt", root / "leak.txt")
+    os.symlink(project, root / "leakdir")
+    os.symlink(root / "LICENSE", root / "inside-link.txt")  # stays inside: served
+    app = StaticFiles(root)
+    with serving(app) as port:
+        yield {"project": project, "root": root, "manifest": manifest, "css": css,
+               "css_body": body, "variants": variants, "port": port, "app": app}
+
+
+def get(site: dict[str, Any], target: str, method: str = "GET", **headers: str) -> Response:
+    named = {name.replace("_", "-"): value for name, value in headers.items()}
+    return request(site["port"], target, method, named)
+
+
+# -- caching ----------------------------------------------------------------------------------
+def test_hashed_file_is_immutable(site: dict[str, Any]) -> None:
+    response = get(site, f"/static/{site['css']}")
+    assert response.status == 200
+    assert response.body == site["css_body"]
+    assert response.headers["cache-control"] == IMMUTABLE == \
+        "public, max-age=31536000, immutable"
+    assert response.headers["content-type"] == "text/css; charset=utf-8"
+    assert response.headers["content-length"] == str(len(site["css_body"]))
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert "content-encoding" not in response.headers
+    logo = get(site, "/static/" + site["manifest"].hashed_name("img/logo.png"))
+    assert logo.headers["cache-control"] == IMMUTABLE and "vary" not in logo.headers
+
+
+def test_unhashed_file_short_cache_with_validators(site: dict[str, Any]) -> None:
+    response = get(site, "/static/css/site.css")
+    assert response.status == 200 and response.body == (site["root"] / "css/site.css"
+                                                        ).read_bytes()
+    assert response.headers["cache-control"] == "public, max-age=60"
+    etag, modified = response.headers["etag"], response.headers["last-modified"]
+    assert re.fullmatch(r'"[0-9a-f]+-[0-9a-f]+"', etag)
+    assert modified.endswith(" GMT")
+
+    for headers in ({"If-None-Match": etag}, {"If-None-Match": f'"other", W/{etag}'},
+                    {"If-None-Match": "*"}, {"If-Modified-Since": modified},
+                    {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}):
+        not_modified = get(site, "/static/css/site.css", **headers)
+        assert not_modified.status == 304, headers
+        assert not_modified.body == b""
+        assert not_modified.headers["etag"] == etag
+        assert not_modified.headers["cache-control"] == "public, max-age=60"
+
+    for headers in ({"If-None-Match": '"other"'},
+                    {"If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"},
+                    {"If-Modified-Since": "not a date"},
+                    # If-None-Match wins over a matching If-Modified-Since.
+                    {"If-None-Match": '"other"', "If-Modified-Since": modified}):
+        assert get(site, "/static/css/site.css", **headers).status == 200, headers
+
+
+# -- content negotiation --------------------------------------------------------------------
+@pytest.mark.parametrize(("accept", "chosen"), [
+    (None, None),
+    ("", None),
+    ("identity", None),
+    ("gzip", "gzip"),
+    ("gzip, deflate, br, zstd", "br"),
+    ("gzip, zstd", "zstd"),
+    ("br;q=0.5, gzip", "gzip"),
+    ("br;q=0, gzip", "gzip"),
+    ("BR;Q=0, Gzip;q=0.9, ZSTD;q=0.8", "gzip"),
+    ("gzip;q=0.1", "gzip"),  # unnamed identity is the last resort
+    ("identity, gzip;q=0.5", None),  # named identity competes on q
+    ("identity;q=0.4, gzip;q=0.5", "gzip"),
+    ("gzip;q=0.1, identity;q=0", "gzip"),
+    ("gzip;q=0", None),
+    ("*", "br"),
+    ("*;q=0, gzip", "gzip"),
+    ("br;q=0, zstd;q=0, gzip;q=0, identity", None),
+    ("deflate", None),
+    ("identity;q=0, *;q=0", None),  # nothing acceptable: identity anyway
+])
+def test_precompressed_variants(site: dict[str, Any], accept: str | None,
+                                chosen: str | None) -> None:
+    headers = {} if accept is None else {"Accept_Encoding": accept}
+    response = get(site, f"/static/{site['css']}", **headers)
+    assert response.status == 200
+    expected = site["css_body"] if chosen is None else site["variants"][chosen]
+    assert response.body == expected
+    assert response.headers.get("content-encoding") == chosen
+    assert response.headers["content-length"] == str(len(expected))
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert response.headers["content-type"] == "text/css; charset=utf-8"
+    assert response.headers["cache-control"] == IMMUTABLE
+    # Each representation has its own validator.
+    plain_etag = get(site, f"/static/{site['css']}").headers["etag"]
+    assert (response.headers["etag"] == plain_etag) == (chosen is None)
+    if chosen is not None:
+        assert get(site, f"/static/{site['css']}", Accept_Encoding=accept or "",
+                   If_None_Match=response.headers["etag"]).status == 304
+        assert get(site, f"/static/{site['css']}", Accept_Encoding=accept or "",
+                   If_None_Match=plain_etag).status == 200
+
+
+def test_head(site: dict[str, Any]) -> None:
+    for accept, length in (("identity", len(site["css_body"])),
+                           ("br", len(site["variants"]["br"]))):
+        response = get(site, f"/static/{site['css']}", "HEAD", Accept_Encoding=accept)
+        assert response.status == 200 and response.body == b""
+        assert response.headers["content-length"] == str(length)
+        assert response.headers["cache-control"] == IMMUTABLE
+    # HEAD ignores Range.
+    ranged = get(site, "/static/css/site.css", "HEAD", Range="bytes=0-1")
+    assert ranged.status == 200 and "content-range" not in ranged.headers
+
+
+# -- ranges -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("spec", "first", "last"), [
+    ("bytes=0-3", 0, 3),
+    ("bytes=10-", 10, None),
+    ("bytes=-5", -5, None),
+    ("bytes=5-100000", 5, None),
+    ("bytes=-100000", 0, None),
+    ("BYTES = 2 - 4", 2, 4),
+])
+def test_single_range(site: dict[str, Any], spec: str, first: int, last: int | None) -> None:
+    body = site["css_body"]
+    size = len(body)
+    start = first % size if first < 0 else first
+    end = size - 1 if last is None else last
+    response = get(site, f"/static/{site['css']}", Range=spec, Accept_Encoding="br, gzip")
+    assert response.status == 206, response
+    assert response.body == body[start:end + 1]
+    assert response.headers["content-range"] == f"bytes {start}-{end}/{size}"
+    assert response.headers["content-length"] == str(end - start + 1)
+    assert "content-encoding" not in response.headers  # ranges are of the identity file
+    assert response.headers["accept-ranges"] == "bytes"
+
+
+@pytest.mark.parametrize("spec", ["bytes=100000-", "bytes=100000-200000", "bytes=-0"])
+def test_unsatisfiable_range(site: dict[str, Any], spec: str) -> None:
+    response = get(site, f"/static/{site['css']}", Range=spec)
+    assert response.status == 416
+    assert response.headers["content-range"] == f"bytes */{len(site['css_body'])}"
+    assert response.body == b""
+
+
+@pytest.mark.parametrize("spec", ["bytes=0-1,3-4", "items=0-1", "bytes=5-2", "bytes=x-y",
+                                  "bytes"])
+def test_ignored_range_sends_everything(site: dict[str, Any], spec: str) -> None:
+    response = get(site, f"/static/{site['css']}", Range=spec)
+    assert response.status == 200 and response.body == site["css_body"]
+
+
+def test_if_range(site: dict[str, Any]) -> None:
+    etag = get(site, "/static/css/site.css").headers["etag"]
+    assert get(site, "/static/css/site.css", Range="bytes=0-1", If_Range=etag).status == 206
+    stale = get(site, "/static/css/site.css", Range="bytes=0-1", If_Range='"stale"')
+    assert stale.status == 200 and len(stale.body) > 2
+
+
+# -- types and methods --------------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "expected"), [
+    ("js/app.mjs", "text/javascript; charset=utf-8"),
+    ("wasm/mod.wasm", "application/wasm"),
+    ("fonts/f.woff2", "font/woff2"),
+    ("site.webmanifest", "application/manifest+json; charset=utf-8"),
+    ("img/logo.png", "image/png"),
+    ("LICENSE", "application/octet-stream"),
+    ("staticfiles.json", "application/json; charset=utf-8"),
+])
+def test_content_types(site: dict[str, Any], name: str, expected: str) -> None:
+    for served in (name, site["manifest"].get(name)):
+        if served is None:
+            continue
+        response = get(site, f"/static/{served}")
+        assert response.status == 200 and response.headers["content-type"] == expected
+
+
+def test_compressed_sibling_asked_for_by_name(site: dict[str, Any]) -> None:
+    response = get(site, f"/static/{site['css']}.gz")
+    assert response.status == 200 and response.body == site["variants"]["gzip"]
+    assert response.headers["content-type"] == "application/gzip"
+    assert "content-encoding" not in response.headers
+    assert content_type("x.css.br") == "application/x-brotli"
+
+
+def test_unicode_names(site: dict[str, Any]) -> None:
+    hashed = site["manifest"].hashed_name("ünï/cödé.txt")
+    quoted = "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode())
+                     for c in hashed)
+    response = get(site, f"/static/{quoted}")
+    assert response.status == 200 and response.body == b"unicode name"
+    assert get(site, "/static/%ff%fe.txt").status == 404  # not UTF-8
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_other_methods(site: dict[str, Any], method: str) -> None:
+    response = get(site, "/static/css/site.css", method, Content_Length="0")
+    assert response.status == 405
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+# -- no way out of root -------------------------------------------------------------------------
+TRAVERSALS = [
+    "/static/../secret.txt",
+    "/static/css/../../secret.txt",
+    "/static/%2e%2e/secret.txt",
+    "/static/%2E%2E/%2e%2e/project/secret.txt",
+    "/static/css/..%2f..%2fsecret.txt",
+    "/static/..%2fsecret.txt",
+    "/static/css%2fsite.css",  # an encoded slash, even to a file that exists
+    "/static/..\\secret.txt",
+    "/static/%5c..%5csecret.txt",
+    "/static/css\\site.css",
+    "/static/css/site.css%00",
+    "/static/css/site.css%00.png",
+    "/static/leak.txt",
+    "/static/leakdir/secret.txt",
+    "/static/leakdir/out/LICENSE",
+    "/static/./css/site.css",
+    "/static//css/site.css",
+    "/static/css//site.css",
+    "/static/%252e%252e/secret.txt",
+    "/static/.collectstatic/state.json",
+    "/static/",
+    "/static",
+    "/secret.txt",
+]
+
+
+@pytest.mark.parametrize("target", TRAVERSALS)
+def test_traversal_attempts_are_404(site: dict[str, Any], target: str) -> None:
+    response = get(site, target)
+    assert response.status == 404, response
+    assert SECRET not in response.body
+
+
+@pytest.mark.parametrize("target", [t for t in TRAVERSALS if "%2f" not in t.lower()
+                                    and "%5c" not in t.lower()])
+def test_traversal_attempts_under_the_stock_wsgiref_server(site: dict[str, Any],
+                                                           target: str) -> None:
+    # The stock handler passes no raw URI: everything but encoded slashes is still caught.
+    with serving(site["app"], stock=True) as port:
+        response = request(port, target)
+    assert response.status == 404 and SECRET not in response.body
+
+
+def test_symlink_inside_root_is_served(site: dict[str, Any]) -> None:
+    response = get(site, "/static/inside-link.txt")
+    assert response.status == 200 and response.body == b"MIT\n"
+
+
+def test_file_set_is_indexed_once(site: dict[str, Any], tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    write_tree(root, {"a.txt": "a", "b.txt": "b"})
+    app = StaticFiles(root)
+    (root / "late.txt").write_text("late")
+    (root / "b.txt").unlink()
+    with serving(app) as port:
+        assert request(port, "/static/a.txt").status == 200
+        assert request(port, "/static/late.txt").status == 404  # not walked per request
+        assert request(port, "/static/b.txt").status == 404  # gone since: no crash
+    assert app.names == {"a.txt", "b.txt"}
+    assert StaticFiles(root).names == {"a.txt", "late.txt"}
+
+
+def test_unhashed_looking_names_without_a_manifest(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "root", {"a.0123456789ab.css": "a", "a.css": "a"})
+    with serving(StaticFiles(root, "/assets", max_age=5)) as port:
+        assert request(port, "/assets/a.0123456789ab.css").headers["cache-control"] == IMMUTABLE
+        assert request(port, "/assets/a.css").headers["cache-control"] == "public, max-age=5"
+        assert request(port, "/static/a.css").status == 404
+
+
+def test_missing_root_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="no such directory"):
+        StaticFiles(tmp_path / "missing")
+
+
+# -- middleware and the WSGI details --------------------------------------------------------
+def inner_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    body = f"app saw {environ['REQUEST_METHOD']} {environ['PATH_INFO']}".encode()
+    start_response("200 OK", [("Content-Type", "text/plain"),
+                              ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def test_as_middleware(site: dict[str, Any]) -> None:
+    with serving(StaticFiles(site["root"], app=inner_app)) as port:
+        assert request(port, "/hello").body == b"app saw GET /hello"
+        assert request(port, "/static/nope.css").body == b"app saw GET /static/nope.css"
+        assert request(port, "/static/nope", "POST", {"Content-Length": "0"}
+                       ).body == b"app saw POST /static/nope"
+        served = request(port, f"/static/{site['css']}")
+        assert served.body == site["css_body"] and served.headers["cache-control"] == IMMUTABLE
+        # A traversal attempt is answered here, not handed on.
+        assert request(port, "/static/%2e%2e/secret.txt").status == 404
+        assert request(port, "/static/css%2fsite.css").status == 404
+
+
+def test_uses_wsgi_file_wrapper_and_closes(site: dict[str, Any]) -> None:
+    wrapped: list[Any] = []
+
+    def file_wrapper(handle: Any, size: int) -> list[bytes]:
+        wrapped.append(handle)
+        data = handle.read()
+        handle.close()
+        return [data]
+
+    statuses: list[str] = []
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/static/{site['css']}",
+               "wsgi.file_wrapper": file_wrapper}
+    body = site["app"](environ, lambda status, headers: statuses.append(status))
+    assert b"".join(body) == site["css_body"] and statuses == ["200 OK"] and len(wrapped) == 1
+    # Without one (and for ranges) the app iterates the file itself and closes it.
+    del environ["wsgi.file_wrapper"]
+    environ["HTTP_RANGE"] = "bytes=1-2"
+    body = site["app"](environ, lambda status, headers: statuses.append(status))
+    assert b"".join(body) == site["css_body"][1:3] and statuses[-1] == "206 Partial Content"
+    body.close()  # type: ignore[attr-defined]
+    assert body.handle.closed  # type: ignore[attr-defined]
+
+
+def test_from_a_zip_imported_package(site: dict[str, Any], tmp_path: Path) -> None:
+    archive = tmp_path / "served_zip_pkg.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("served_zip_pkg/__init__.py", "")
+        for path in sorted(site["root"].rglob("*")):
+            relative = path.relative_to(site["root"]).as_posix()
+            if path.is_file() and not path.is_symlink() and ".collectstatic" not in relative:
+                zipped.write(path, f"served_zip_pkg/staticfiles/{relative}")
+    sys.path.insert(0, str(archive))
+    try:
+        app = StaticFiles.from_package("served_zip_pkg", "staticfiles")
+    finally:
+        sys.path.remove(str(archive))
+        sys.modules.pop("served_zip_pkg", None)
+    with serving(app) as port:
+        response = request(port, f"/static/{site['css']}", headers={"Accept-Encoding": "br"})
+        assert response.status == 200 and response.body == site["variants"]["br"]
+        assert response.headers["cache-control"] == IMMUTABLE
+        assert request(port, "/static/css/site.css", headers={"Range": "bytes=0-3"}
+                       ).body == b"body"
+        assert request(port, "/static/leak.txt").status == 404
+
+
+def test_from_an_installed_package_dir(site: dict[str, Any], tmp_path: Path) -> None:
+    package = tmp_path / "served_dir_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    os.symlink(site["root"], package / "staticfiles")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        app = StaticFiles.from_package("served_dir_pkg", "staticfiles", "/s/")
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("served_dir_pkg", None)
+    assert f"{site['css']}.br" in app.names and "leak.txt" not in app.names
+    with serving(app) as port:
+        assert request(port, f"/s/{site['css']}").body == site["css_body"]
+
+
+# -- SourceFiles in-process ---------------------------------------------------------------------
+def test_source_files_follow_edits(tmp_path: Path) -> None:
+    from collectstatic.config import load_settings
+
+    project = write_tree(tmp_path, {
+        "assets/css/a.css": "one", "assets/.env": "SECRET=1", "vendor/lib.js": "lib",
+        "outside.txt": "outside",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\n'
+                          'dirs = ["assets", {path = "vendor", prefix = "v"}]\n'})
+    os.symlink(Path("/etc/hostname") if Path("/etc/hostname").exists() else
+               project / "missing", project / "assets/escape.txt")
+    settings = load_settings(project / "pyproject.toml")
+    with serving(SourceFiles(settings)) as port:
+        first = request(port, "/static/css/a.css")
+        assert first.status == 200 and first.body == b"one"
+        assert first.headers["cache-control"] == "no-cache"
+        assert request(port, "/static/css/a.css", headers={"If-None-Match": first.headers[
+            "etag"]}).status == 304
+        (project / "assets/css/a.css").write_text("two, longer")
+        assert request(port, "/static/css/a.css").body == b"two, longer"
+        (project / "assets/css/new.css").write_text("new")
+        assert request(port, "/static/css/new.css").body == b"new"
+        assert request(port, "/static/v/lib.js").body == b"lib"
+        for target in ("/static/.env", "/static/escape.txt", "/static/../outside.txt",
+                       "/static/%2e%2e/outside.txt", "/static/v/../css/a.css",
+                       "/static/lib.js"):
+            assert request(port, target).status == 404, target
+
+
+# -- the development server, as a process ---------------------------------------------------------
+@contextlib.contextmanager
+def dev_server(project: Path, *args: str) -> Iterator[tuple[int, str]]:
+    """``python -m collectstatic.serve --port 0 ...``; yield (port, start-up line)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "collectstatic.serve", "--port", "0", *args],
+                            cwd=project, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    stdout, stderr = proc.stdout, proc.stderr
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(TIMEOUT)
+    try:
+        if not (lines and lines[0]):
+            errors = stderr.read() if proc.poll() is not None else "(still running)"
+            raise AssertionError(f"no start-up line in {TIMEOUT}s; stderr: {errors}")
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", lines[0])
+        assert match, lines[0]
+        yield int(match.group(1)), lines[0]
+    finally:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate(timeout=TIMEOUT)
+
+
+def test_dev_server_serves_sources_and_says_it_is_for_development(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/css/site.css": "v1",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'})
+    with dev_server(project) as (port, line):
+        assert "for development only" in line and "do not use it in production" in line
+        assert "source dir" in line
+        first = request(port, "/static/css/site.css")
+        assert first.status == 200 and first.body == b"v1"
+        assert first.headers["cache-control"] == "no-cache"
+        (project / "assets/css/site.css").write_text("v2 changed")
+        assert request(port, "/static/css/site.css").body == b"v2 changed"
+        assert request(port, "/static/%2e%2e/pyproject.toml").status == 404
+        assert request(port, "/elsewhere").status == 404
+    assert not (project / "out").exists()  # nothing was collected
+
+
+def test_dev_server_collected_uses_production_headers(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/css/site.css": "body{}",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'
+                          'static-url = "https://cdn.example.com/assets/"\n'})
+    missing = subprocess.run([sys.executable, "-m", "collectstatic.serve", "--collected",
+                              "--port", "0"], cwd=project, capture_output=True, text=True,
+                             timeout=60, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("error: ") and "collect" in missing.stderr
+    cli("collect", "--noinput", "-v", "0", cwd=project)
+    hashed = json.loads((project / "out/staticfiles.json").read_text())["paths"]["css/site.css"]
+    with dev_server(project, "--collected") as (port, line):
+        assert "collected root" in line and "/assets/" in line
+        response = request(port, f"/assets/{hashed}")
+        assert response.status == 200 and response.headers["cache-control"] == IMMUTABLE
+        assert request(port, "/assets/css/site.css").headers["cache-control"] == \
+            "public, max-age=60"
+
+
+def test_dev_server_wraps_an_app(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/a.txt": "a",
+        "mywsgi.py": "def application(environ, start_response):\n"
+                     "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+                     "    return [b'the app']\n",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'})
+    with dev_server(project, "--app", "mywsgi:application", "-q") as (port, _line):
+        assert request(port, "/").body == b"the app"
+        assert request(port, "/static/a.txt").body == b"a"
+
+
+def test_dev_server_port_in_use(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/a.txt": "a",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "collectstatic.serve", "--port", str(port)],
+                              cwd=project, capture_output=True, text=True, timeout=60,
+                              env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}")
