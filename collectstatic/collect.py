@@ -119,6 +119,7 @@ class _State:
         self.path = self.dir / "state.json"
         self.sources: dict[str, dict[str, Any]] = {}
         self.outputs: dict[str, list[int]] = {}  # relative output path -> _out_key
+        self.post: dict[str, Any] = {}  # the last post-processing answer and its input key
 
     def load(self) -> None:
         try:
@@ -127,11 +128,12 @@ class _State:
             return  # no record, or an unreadable one: everything counts as new
         if isinstance(data, dict) and data.get("version") == STATE_VERSION:
             self.sources = dict(data.get("sources", {}))
-            self.outputs = {k: v for k, v in data.get("outputs", {}).items()}
+            self.outputs = dict(data.get("outputs", {}))
+            self.post = dict(data.get("post", {}))
 
     def save(self, tmp_dir: Path) -> None:
         payload = {"version": STATE_VERSION, "sources": self.sources,
-                   "outputs": dict(sorted(self.outputs.items()))}
+                   "outputs": dict(sorted(self.outputs.items())), "post": self.post}
         _write_bytes_atomic(self.path, json.dumps(payload, sort_keys=True).encode(), tmp_dir,
                             None)
 
@@ -214,6 +216,30 @@ def _copy_hashing(source: str, dest: Path | None, tmp_dir: Path, mode: int | Non
                 os.unlink(tmp)
         raise
     return md5.hexdigest(), _sri(sha), size
+
+
+def _link_atomic(existing: Path, dest: Path, tmp_dir: Path) -> bool:
+    """Hard-link ``existing`` as ``dest``; False where links are not possible."""
+    try:
+        os.link(existing, dest)  # a link appears whole or not at all
+        return True
+    except FileExistsError:
+        pass
+    except OSError:
+        return False
+    tmp = _tmp_name(tmp_dir)
+    try:
+        os.link(existing, tmp)
+        os.replace(tmp, dest)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+
+
+def _md5_json(value: Any) -> str:
+    return hashlib.md5(json.dumps(value).encode(), usedforsecurity=False).hexdigest()
 
 
 def _sri(sha: Any) -> str:
@@ -343,9 +369,31 @@ class _Run:
 
     # phase 2 ---------------------------------------------------------------------
     def post_process(self, listing: Listing, records: Mapping[str, dict[str, Any]]) -> None:
-        from .manifest import manifest_bytes, post_process
-
         files = listing.files
+        digests = {name: records[name]["md5"] for name in files}
+        key = _md5_json([sorted(digests.items()), self.settings.static_url,
+                         self.settings.js_modules, self.settings.strict])
+        previous = self.state.post
+        if previous.get("key") == key and all(self.state.output_intact(self.root, hashed)
+                                              for hashed in previous["paths"].values()):
+            # Same inputs, same settings, outputs intact: the previous answer stands.
+            paths, extra = previous["paths"], previous["extra"]
+            self.result.warnings.extend(previous["warnings"])
+            self.result.rewritten = previous["rewritten"]
+            jobs: list[tuple[str, str, bytes | None]] = []
+        else:
+            paths, extra, jobs, warnings = self.plan_hashes(files, records, digests)
+            self.state.post = {"key": key, "paths": paths, "extra": extra,
+                               "warnings": warnings, "rewritten": self.result.rewritten}
+        self.result.manifest = paths
+        self.write_hashed(files, jobs)
+        self.write_manifest(paths, extra)
+
+    def plan_hashes(self, files: Mapping[str, Found], records: Mapping[str, dict[str, Any]],
+                    digests: dict[str, str]
+                    ) -> tuple[dict[str, str], dict[str, Any], list[Any], list[str]]:
+        """Hashed names and rewritten bytes (manifest.py); which outputs to write."""
+        from .manifest import post_process
 
         def read(name: str) -> bytes:
             try:
@@ -354,37 +402,33 @@ class _Run:
             except OSError as exc:
                 raise CollectError(f"{files[name].path}: cannot read ({exc.strerror})") from None
 
-        digests = {name: records[name]["md5"] for name in files}
         processed = post_process(digests, read, static_url=self.settings.static_url,
                                  js_modules=self.settings.js_modules)
-        self.result.warnings.extend(processed.warnings)
+        warnings = list(processed.warnings)
         if processed.errors:
             if self.settings.strict:
                 raise BrokenReferencesError(processed.errors)
-            self.result.warnings.extend(
-                f"{problem} (left unchanged: strict = false)" for problem in processed.errors)
+            warnings += [f"{problem} (left unchanged: strict = false)"
+                         for problem in processed.errors]
+        self.result.warnings.extend(warnings)
         self.result.rewritten = processed.rewritten_count
         paths = dict(processed.paths)
-        self.result.manifest = paths
-
-        extra: dict[str, dict[str, Any]] = {}
+        extra: dict[str, Any] = {}
         jobs = []
         for name in sorted(files):
             hashed = paths[name]
             data = processed.rewritten.get(name)
             if data is not None:
-                sri = _sri(hashlib.sha384(data))
-                size = len(data)
+                extra[hashed] = {"integrity": _sri(hashlib.sha384(data)), "size": len(data)}
             else:
-                sri = records[name]["sri"]
-                size = None
-            extra[hashed] = {"integrity": sri}
-            if size is not None:
-                extra[hashed]["size"] = size
-            if self.state.output_intact(self.root, hashed):
-                continue
-            jobs.append((name, hashed, data))
+                extra[hashed] = {"integrity": records[name]["sri"],
+                                 "size": records[name]["stat"][0]}
+            if not self.state.output_intact(self.root, hashed):
+                jobs.append((name, hashed, data))
+        return paths, dict(sorted(extra.items())), jobs, warnings
 
+    def write_hashed(self, files: Mapping[str, Found], jobs: list[tuple[str, str, bytes | None]]
+                     ) -> None:
         def write(job: tuple[str, str, bytes | None]) -> None:
             name, hashed, data = job
             dest = self.root / hashed
@@ -392,45 +436,30 @@ class _Run:
             if data is not None:
                 _write_bytes_atomic(dest, data, self.tmp_dir, self.settings.file_mode)
             else:
-                plain = self.root / name
-                if not self.link and self.state.output_intact(self.root, name):
-                    # Same bytes as the plain copy just made: share them.
-                    tmp = _tmp_name(self.tmp_dir)
-                    try:
-                        os.link(plain, tmp)
-                        os.replace(tmp, dest)
-                        return
-                    except OSError:
-                        with contextlib.suppress(OSError):
-                            os.unlink(tmp)
-                _copy_hashing(files[name].path, dest, self.tmp_dir, self.settings.file_mode)
+                # Same bytes as the plain copy just made: share them.
+                shared = not self.link and self.state.output_intact(self.root, name) and \
+                    _link_atomic(self.root / name, dest, self.tmp_dir)
+                if not shared:
+                    _copy_hashing(files[name].path, dest, self.tmp_dir, self.settings.file_mode)
             self.log(f"Post-processed '{name}' as '{hashed}'", 2)
 
-        if not self.options.dry_run:
-            # Record plain outputs first: write() checks them to share bytes.
-            self.parallel(write, jobs)
+        self.parallel(write, jobs)
         for name, hashed, _ in jobs:
             self.result.post_processed.append(name)
             self.state.outputs[hashed] = _out_key(str(self.root / hashed)) or []
-        for name in files:
-            hashed = paths[name]
-            if hashed not in self.state.outputs:
-                self.state.outputs[hashed] = _out_key(str(self.root / hashed)) or []
-            if "size" not in extra[hashed]:
-                extra[hashed]["size"] = self.state.outputs[hashed][0] \
-                    if self.state.outputs[hashed] else 0
 
-        data = manifest_bytes(paths, {"collectstatic": {"version": 1,
-                                                        "files": dict(sorted(extra.items()))}})
+    def write_manifest(self, paths: Mapping[str, str], extra: Mapping[str, Any]) -> None:
+        from .manifest import manifest_bytes
+
+        data = manifest_bytes(paths, {"collectstatic": {"version": 1, "files": extra}})
         manifest_path = self.root / self.settings.manifest_name
-        if not self.options.dry_run:
-            try:
-                current = manifest_path.read_bytes()
-            except OSError:
-                current = None
-            if current != data:
-                _write_bytes_atomic(manifest_path, data, self.tmp_dir, self.settings.file_mode)
-            self.state.outputs[self.settings.manifest_name] = _out_key(str(manifest_path)) or []
+        try:
+            current = manifest_path.read_bytes()
+        except OSError:
+            current = None
+        if current != data:
+            _write_bytes_atomic(manifest_path, data, self.tmp_dir, self.settings.file_mode)
+        self.state.outputs[self.settings.manifest_name] = _out_key(str(manifest_path)) or []
 
     # phase 3 ---------------------------------------------------------------------
     def remove_stale(self, wanted: set[str]) -> None:
