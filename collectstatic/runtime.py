@@ -35,7 +35,6 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from .errors import CollectStaticError
 
@@ -53,8 +52,6 @@ __all__ = [
 ENCODING_SUFFIXES: dict[str, str] = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
 DEFAULT_STATIC_URL = "/static/"
 DEFAULT_MANIFEST_NAME = "staticfiles.json"
-# The characters Django's filepath_to_uri leaves unquoted in a URL.
-_URL_SAFE = "/~!*()'"
 
 # Where a manifest's files live: a directory, an importlib.resources Traversable
 # (a zipfile.Path for a zip-imported package), or unknown.
@@ -201,9 +198,14 @@ class Manifest(Mapping[str, str]):
         return self._lookup(path, name) + suffix
 
     def url(self, name: str) -> str:
-        """The URL of the hashed file: static URL + quoted hashed name (+ query/fragment)."""
+        """The URL of the hashed file: static URL + hashed name (+ query/fragment).
+
+        Not percent-quoted, exactly as Django's ``{% static %}`` returns it
+        (its storage unquotes the URL it builds); quote it yourself where a
+        strict URL is needed.
+        """
         path, suffix = _split_suffix(name)
-        return self._static_url + quote(self._lookup(path, name), safe=_URL_SAFE) + suffix
+        return self._static_url + self._lookup(path, name) + suffix
 
     def integrity(self, name: str, algorithm: str = "sha384") -> str:
         """The SRI ``integrity`` value (``sha384-...``) of the file behind ``name``.
