@@ -613,7 +613,9 @@ def test_django_61_loads_our_manifest(django_python: str, tmp_path: Path) -> Non
 
 
 @pytest.fixture(scope="session")
-def django52_python(request: pytest.FixtureRequest) -> str:
+def django52_python(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     """A Python with Django 5.2: $COLLECTSTATIC_DJANGO52_PYTHON, else a cached venv.
 
     The venv is made once under pytest's cache directory with Python 3.11 (or
@@ -625,7 +627,8 @@ def django52_python(request: pytest.FixtureRequest) -> str:
         if version is None or version[:2] != (5, 2):
             pytest.skip(f"$COLLECTSTATIC_DJANGO52_PYTHON ({configured}) has no Django 5.2")
         return configured
-    venv = Path(request.config.cache.mkdir("django52-venv"))
+    cache = getattr(request.config, "cache", None)  # None with -p no:cacheprovider
+    venv = Path(cache.mkdir("django52-venv")) if cache else tmp_path_factory.mktemp("django52")
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if python.exists() and (django_version(str(python)) or ())[:2] == (5, 2):
         return str(python)
