@@ -130,12 +130,16 @@ def _import(module: str) -> Any:
 
 
 def _zstd_module() -> tuple[str, Any]:
+    """("stdlib", compression.zstd or its backport) or ("zstandard", zstandard) or ("", None)."""
     if sys.version_info >= (3, 14):
         stdlib = _import("compression.zstd")
         if stdlib is not None:
             return "stdlib", stdlib
     module = _import("zstandard")
-    return ("zstandard", module) if module is not None else ("", None)
+    if module is not None:
+        return "zstandard", module
+    backport = _import("backports.zstd")  # the same API as compression.zstd
+    return ("stdlib", backport) if backport is not None else ("", None)
 
 
 def _library_problem(algorithm: str) -> str | None:
@@ -279,8 +283,8 @@ def _library(algorithm: str) -> tuple[str, Any]:
         module = _import("brotli")
         return f"brotli{getattr(module, '__version__', 'unknown')}", module
     kind, module = _zstd_module()
-    if kind == "stdlib":
-        return f"zstd{module.zstd_version}", module
+    if kind == "stdlib":  # its window cap for levels 20-22 is set another way: own entries
+        return f"zstd{module.zstd_version}-std", module
     return "zstd" + ".".join(map(str, module.ZSTD_VERSION)), module
 
 
