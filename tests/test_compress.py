@@ -470,6 +470,7 @@ def test_missing_libraries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "brotli", None)
     monkeypatch.setitem(sys.modules, "zstandard", None)
     monkeypatch.setitem(sys.modules, "compression.zstd", None)
+    monkeypatch.setitem(sys.modules, "backports.zstd", None)
     assert missing_libraries(["gzip", "brotli"]) == [
         'compress[1]: "brotli" needs the brotli package: pip install "collectstatic[brotli]"']
     problems = missing_libraries(["zstd"], key="tool.collectstatic.compress")
