@@ -117,6 +117,7 @@ class build_collectstatic(Command):
         self.editable_mode = False
         self._settings: Settings | None = None
         self._output: BuildOutput | None = None
+        self._previous: set[str] = set()  # what the last build collected into staging
         self._sources: list[str] | None = None
 
     def finalize_options(self) -> None:
@@ -159,6 +160,8 @@ class build_collectstatic(Command):
         if self._output is None:
             settings = self.settings
             dest = None if self.editable_mode else self._staging()
+            if dest is not None:
+                self._previous = set(recorded_outputs(dest))
             try:
                 output = collect_for_build(settings, dest, log=_log_core)
             except CollectStaticError as exc:
@@ -185,9 +188,10 @@ class build_collectstatic(Command):
             return
         assert self.build_lib is not None
         target = Path(self.build_lib, self._location())
-        stale = set(recorded_outputs(self._staging()))  # what the last build shipped
-        stale.update(recorded_outputs(self.settings.root))  # build_py's copies of tree outputs
         files = self._shipped()
+        # What the last build shipped, and build_py's copies of outputs that the
+        # CLI or an editable install wrote into the tree's root.
+        stale = self._previous | set(recorded_outputs(self.settings.root))
         self._remove_stale(target, stale - set(files.values()))
         for source, name in sorted(files.items(), key=lambda item: item[1]):
             dest = target / name
