@@ -33,6 +33,7 @@ the development mode of ``collectstatic serve``. :func:`add_arguments` and
 from __future__ import annotations
 
 import argparse
+import calendar
 import email.utils
 import fnmatch
 import importlib
@@ -45,6 +46,8 @@ import re
 import socket
 import socketserver
 import sys
+import time
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -61,6 +64,7 @@ __all__ = [
     "SourceFiles",
     "StaticFiles",
     "add_arguments",
+    "build_app",
     "content_type",
     "make_server",
     "run",
@@ -133,19 +137,20 @@ class _File:
     variants: dict[str, _Variant]  # always has "identity"
 
 
-def _etag(mtime: float, size: int, encoding: str) -> str:
-    tag = f"{int(mtime):x}-{size:x}"
+def _etag(mtime: float, size: int, encoding: str, data: bytes | None = None) -> str:
+    # Files in memory (from a zip) have no trustworthy mtime: tag their content.
+    tag = f"{zlib.crc32(data):x}-{size:x}" if data is not None else f"{int(mtime):x}-{size:x}"
     return f'"{tag}"' if encoding == "identity" else f'"{tag}-{encoding}"'
 
 
 def _make_file(name: str, found: dict[str, tuple[int, float, str | None, bytes | None]],
                cache_control: str) -> _File:
     """``found``: encoding -> (size, mtime, path, data) for the file and its siblings."""
-    size, mtime, _path, _data = found["identity"]
+    size, mtime, _path, data = found["identity"]
     variants = {}
     for encoding, (v_size, _v_mtime, v_path, v_data) in found.items():
-        # One mtime for every variant: they are one resource in several codings.
-        variants[encoding] = _Variant(encoding, v_size, _etag(mtime, size, encoding),
+        # One validator base for every variant: they are one resource in several codings.
+        variants[encoding] = _Variant(encoding, v_size, _etag(mtime, size, encoding, data),
                                       v_path, v_data)
     return _File(content_type(name), email.utils.formatdate(mtime, usegmt=True), int(mtime),
                  cache_control, variants)
@@ -192,6 +197,7 @@ def _scan_directory(root: str) -> dict[str, tuple[int, float, str | None, bytes 
 def _scan_traversable(root: Any) -> dict[str, tuple[int, float, str | None, bytes | None]]:
     """Every file under an importlib.resources Traversable (a zip), read into memory."""
     found: dict[str, tuple[int, float, str | None, bytes | None]] = {}
+    indexed_at = time.time()
     pending = [(root, "")]
     while pending:
         directory, relative = pending.pop()
@@ -203,8 +209,17 @@ def _scan_traversable(root: Any) -> dict[str, tuple[int, float, str | None, byte
                 pending.append((entry, name))
             elif entry.is_file():
                 data = entry.read_bytes()
-                found[name] = (len(data), 0.0, None, data)
+                found[name] = (len(data), _zip_mtime(entry, indexed_at), None, data)
     return found
+
+
+def _zip_mtime(entry: Any, default: float) -> float:
+    """A zipfile.Path entry's stored date, else ``default``."""
+    try:
+        stamp = entry.root.getinfo(entry.at).date_time
+        return calendar.timegm((*stamp, 0, 0, 0))
+    except (AttributeError, KeyError, ValueError, OverflowError, TypeError):
+        return default
 
 
 def _hashed_names(files: dict[str, Any], manifest_name: str) -> set[str]:

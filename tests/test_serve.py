@@ -475,6 +475,15 @@ def test_from_a_zip_imported_package(site: dict[str, Any], tmp_path: Path) -> No
         assert request(port, "/static/css/site.css", headers={"Range": "bytes=0-3"}
                        ).body == b"body"
         assert request(port, "/static/leak.txt").status == 404
+        plain = request(port, "/static/LICENSE")
+        assert plain.body == b"MIT\n" and plain.headers["cache-control"] == "public, max-age=60"
+        # Validators from the zip entry (its date, a content checksum), not an mtime of 0.
+        assert " 1970 " not in plain.headers["last-modified"]
+        assert plain.headers["etag"] != get(site, "/static/LICENSE").headers["etag"]
+        assert request(port, "/static/LICENSE", headers={
+            "If-None-Match": plain.headers["etag"]}).status == 304
+        assert request(port, "/static/LICENSE", headers={
+            "If-Modified-Since": "Thu, 01 Jan 1970 00:00:01 GMT"}).status == 200
 
 
 def test_from_an_installed_package_dir(site: dict[str, Any], tmp_path: Path) -> None:
