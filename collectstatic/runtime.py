@@ -72,6 +72,9 @@ class ManifestLookupError(ManifestError, KeyError):
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, str(self)))
+
 
 class ManifestConflictError(ManifestError):
     """Two merged manifests map one logical name to different hashed names."""

@@ -11,6 +11,7 @@ import base64
 import gzip
 import hashlib
 import json
+import pickle
 import re
 import sys
 import zipfile
@@ -109,6 +110,8 @@ def test_missing_name_names_it_and_suggests_close_names(tmp_path: Path) -> None:
     error = info.value
     assert isinstance(error, KeyError) and isinstance(error, CollectStaticError)
     assert error.name == "css/sit.css"
+    copy = pickle.loads(pickle.dumps(error))  # crosses process pools intact
+    assert (copy.name, str(copy)) == (error.name, str(error))
     assert str(error) == (f"'css/sit.css' is not in the static files manifest "
                           f"({tmp_path / 'out' / 'staticfiles.json'}); did you mean "
                           f"'css/site.css'?")
