@@ -21,6 +21,15 @@ The manifest's ``collectstatic`` key (sizes, SRI integrity, precompressed
 variant sizes) is optional: a plain Django manifest works too, with integrity
 computed from the file bytes and variants found beside the files when the
 collected tree is reachable.
+
+Django needs none of this: point ``STATIC_ROOT`` at the installed package's
+collected dir and keep ``ManifestStaticFilesStorage``; Django reads our
+``staticfiles.json`` and ``{% static %}`` returns the same URLs as :meth:`Manifest.url`,
+with no ``collectstatic`` at deploy (tests/test_runtime_django.py)::
+
+    STATIC_ROOT = str(importlib.resources.files("myapp") / "staticfiles")
+    STORAGES = {..., "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
 """
 
 from __future__ import annotations
