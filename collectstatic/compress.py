@@ -342,11 +342,14 @@ def _codecs(algorithms: Iterable[str], levels: Mapping[str, int] | None) -> list
 # -- files --------------------------------------------------------------------------
 
 _counter = itertools.count(1)
+_counter_lock = threading.Lock()
 
 
 def _tmp_name(directory: Path) -> str:
     # "z" keeps our names apart from collect.py's "<pid>-<n>" in the same directory.
-    return str(directory / f"{os.getpid()}-z{next(_counter)}")
+    with _counter_lock:
+        number = next(_counter)
+    return str(directory / f"{os.getpid()}-z{number}")
 
 
 def _open_new(directory: Path) -> tuple[str, int]:
@@ -524,27 +527,48 @@ def _skip_marker(size: int) -> bytes:
     return f"not worth it for {size} bytes\n".encode()
 
 
+class _EntryGone(Exception):
+    """The cache entry vanished (someone deleted the cache during the run)."""
+
+
 def _place(entry: Path, dest: Path, tmp_dir: Path, file_mode: int | None) -> None:
-    """Put ``entry``'s bytes at ``dest`` atomically: hard link when possible, else copy."""
+    """Put ``entry``'s bytes at ``dest`` atomically: hard link when possible, else copy.
+
+    A link shares the entry's inode, so it is made only when that inode already
+    has the wanted mode: a chmod through one root must not change another's.
+    """
     try:
-        have, want = os.lstat(dest), os.stat(entry)
-        if os.path.samestat(have, want) and \
-                (file_mode is None or stat.S_IMODE(have.st_mode) == file_mode):
-            return  # already that very file
+        want = os.stat(entry)
+    except FileNotFoundError:
+        raise _EntryGone from None
     except OSError:
-        pass
-    tmp = _tmp_name(tmp_dir)
+        want = None
+    if want is not None:
+        with contextlib.suppress(OSError):
+            if os.path.samestat(os.lstat(dest), want) and \
+                    (file_mode is None or stat.S_IMODE(want.st_mode) == file_mode):
+                return  # already that very file
+    linkable = want is not None and (file_mode is None or stat.S_IMODE(want.st_mode) == file_mode)
+    tmp = None
     try:
-        try:
-            os.link(entry, tmp)
-        except OSError:  # another file system, no hard links here, ...
-            _unlink_quietly(tmp)
-            with open(entry, "rb") as source:
+        if linkable:
+            candidate = _tmp_name(tmp_dir)
+            try:
+                os.link(entry, candidate)
+                tmp = candidate
+            except OSError:  # another file system, no hard links here, too many links, ...
+                pass
+        if tmp is None:
+            try:
+                source = open(entry, "rb")  # noqa: SIM115 - closed by the with below
+            except FileNotFoundError:
+                raise _EntryGone from None
+            with source:
                 tmp, fd = _open_new(tmp_dir)
                 with open(fd, "wb") as out:
                     shutil.copyfileobj(source, out, CHUNK)
-        if file_mode is not None:
-            os.chmod(tmp, file_mode)
+            if file_mode is not None:
+                os.chmod(tmp, file_mode)
         os.replace(tmp, dest)
     except OSError as exc:
         _unlink_quietly(tmp)
@@ -605,7 +629,7 @@ def compress_outputs(
 
     # Which names, and their sizes; empty files have no variants.
     todo: list[tuple[str, str | None, int]] = []
-    for name, md5 in sorted(set(items)):
+    for name, md5 in sorted(dict(items).items()):
         if not should_compress(name):
             continue
         try:
@@ -639,29 +663,40 @@ def compress_outputs(
             sizes[key] = size
             result.variants[name] = {}
 
-        def job(task: tuple[_Codec, str]) -> tuple[str, int, bool]:
-            codec, md5 = task
+        def make(codec: _Codec, md5: str, store: _Cache | None) -> tuple[int, bool]:
+            """Variant size (-1: not worth it) and whether it was compressed now."""
             group = groups[md5]
-            dests = [name for name in group if variant_name(name, codec.algorithm) not in names]
-            found = cache.lookup(codec, md5, sizes[md5]) if cache else None
+            found = store.lookup(codec, md5, sizes[md5]) if store else None
             fresh = found is None
             if found is None:
-                out_dir = cache.tmp if cache else tmp_dir
+                out_dir = store.tmp if store and store.tmp.is_dir() else tmp_dir
                 tmp, variant_size, actual = _compress_file(codec, root / group[0], out_dir)
-                entry = cache.store(codec, actual, sizes[md5], tmp) if cache else None
+                if tmp is not None and file_mode is not None and file_mode & 0o400:
+                    os.chmod(tmp, file_mode)  # so that the entry can be hard-linked as is
+                entry = store.store(codec, actual, sizes[md5], tmp) if store else None
                 if tmp is not None and entry is None:  # no cache, or not writable
                     entry = Path(tmp)
                 found = ("variant", entry, variant_size) if tmp else ("skip", None, 0)
             kind, entry, variant_size = found
             try:
                 if kind == "variant" and entry is not None:
-                    for name in dests:
-                        _place(entry, root / variant_name(name, codec.algorithm), tmp_dir,
-                               file_mode)
+                    for name in group:
+                        dest = variant_name(name, codec.algorithm)
+                        if dest not in names:
+                            _place(entry, root / dest, tmp_dir, file_mode)
             finally:
-                if entry is not None and (cache is None or not entry.is_relative_to(cache.root)):
+                if entry is not None and (store is None or not entry.is_relative_to(store.root)):
                     _unlink_quietly(entry)
-            return codec.algorithm, (variant_size if kind == "variant" else -1), fresh
+            return (variant_size if kind == "variant" else -1), fresh
+
+        def job(task: tuple[_Codec, str]) -> tuple[int, bool]:
+            codec, md5 = task
+            if cache is not None:
+                try:
+                    return make(codec, md5, cache)
+                except _EntryGone:  # the cache was deleted under us: do without it
+                    pass
+            return make(codec, md5, None)
 
         # Largest first: the long jobs start early and the pool ends together.
         tasks = [(codec, md5) for md5 in sorted(groups, key=lambda m: (-sizes[m], m))
@@ -669,9 +704,9 @@ def compress_outputs(
         outcomes = run_all(job, tasks)
     finally:
         if pool is not None:
-            pool.shutdown()
+            pool.shutdown(cancel_futures=True)
 
-    for (codec, md5), (_, variant_size, fresh) in zip(tasks, outcomes):
+    for (codec, md5), (variant_size, fresh) in zip(tasks, outcomes):
         if fresh:
             result.compressed += 1
         else:

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import random
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -340,7 +341,6 @@ def test_a_damaged_cache_entry_is_detected_and_redone(tmp_path: Path, damage: st
             algorithm = entry.parent.parent.name.split("-")[0]  # gzip-9-zlib1.2.13
             entry.write_bytes((root / ("b.css" + SUFFIX[algorithm])).read_bytes())
     if damage == "delete-all":
-        import shutil
         shutil.rmtree(cache)
     for variant in variants_on_disk(root):
         (root / variant).unlink()
@@ -399,9 +399,40 @@ def test_a_collected_file_is_never_overwritten_by_a_variant(tmp_path: Path) -> N
 def test_file_mode(tmp_path: Path) -> None:
     files = {"a.css": text(18, 3000)}
     root = make_root(tmp_path, files)
-    run(root, files, cache=tmp_path / "cache", file_mode=0o640)
+    other = make_root(tmp_path, files, "other")
+    cache = tmp_path / "cache"
+    run(root, files, cache=cache, file_mode=0o640)
     for algorithm in ALL:
+        variant = root / ("a.css" + SUFFIX[algorithm])
+        assert variant.stat().st_mode & 0o777 == 0o640
+        assert variant.stat().st_nlink == 2  # made with the mode, so still linked
+    # Another root wanting another mode gets copies: a chmod there must not reach here.
+    run(other, files, cache=cache, file_mode=0o604)
+    for algorithm in ALL:
+        assert (other / ("a.css" + SUFFIX[algorithm])).stat().st_mode & 0o777 == 0o604
         assert (root / ("a.css" + SUFFIX[algorithm])).stat().st_mode & 0o777 == 0o640
+
+
+def test_deleting_the_cache_during_a_run_is_safe(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"a.css": text(21, 5000), "b.css": text(22, 5000)}
+    root = make_root(tmp_path, files)
+    cache = tmp_path / "cache"
+    run(root, files, cache=cache)
+    expected = variants_on_disk(root)
+    for variant in expected:
+        (root / variant).unlink()
+    real_lookup = compress._Cache.lookup
+
+    def lookup_then_delete(self: Any, *args: Any) -> Any:
+        found = real_lookup(self, *args)
+        shutil.rmtree(cache, ignore_errors=True)  # between finding and placing
+        return found
+
+    monkeypatch.setattr(compress._Cache, "lookup", lookup_then_delete)
+    result = run(root, files, cache=cache)
+    assert variants_on_disk(root) == expected
+    assert result.compressed == 6
 
 
 def test_a_missing_output_is_an_error_naming_it(tmp_path: Path) -> None:
