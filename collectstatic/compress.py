@@ -419,11 +419,11 @@ def _compress_file(codec: _Codec, source: Path, out_dir: Path) -> tuple[str | No
                     if data:
                         out.write(data)
                         written += len(data)
-                        if size and written / size > RATIO:
-                            raise _NotWorthIt
+                        if size and not _worth_keeping(size, written):
+                            raise _NotWorthIt  # it can only grow
                     if not chunk:
                         break
-            if read == 0 or written / read > RATIO:
+            if not _worth_keeping(read, written):
                 raise _NotWorthIt
         except _NotWorthIt:
             _unlink_quietly(tmp)
@@ -521,6 +521,11 @@ class _Cache:
             directory.mkdir(parents=True, exist_ok=True)
             with self.lock:
                 self.made.add(directory)
+
+
+def _worth_keeping(original_size: int, variant_size: int) -> bool:
+    """WhiteNoise's rule: ``variant / original <= 0.95``; an empty original has no variant."""
+    return original_size > 0 and variant_size / original_size <= RATIO
 
 
 def _skip_marker(size: int) -> bytes:
