@@ -254,6 +254,7 @@ manifest = Manifest.from_package({package!r}, "staticfiles")
 again = Manifest.from_package({package!r}, "staticfiles")
 print(json.dumps({{
     "loader": type({package}.__loader__).__name__,
+    "file": {package}.__file__,
     "cached": again is manifest,
     "url": manifest.url("css/site.css"),
     "hashed": manifest.hashed_name("css/site.css"),
@@ -264,9 +265,10 @@ print(json.dumps({{
 """
 
 
-def lookup_in_subprocess(package: str, path_entries: list[str]) -> dict[str, object]:
+def lookup_in_subprocess(package: str, path_entries: list[str],
+                         python: str | Path = sys.executable) -> dict[str, object]:
     repo = str(Path(__file__).resolve().parent.parent)
-    proc = run([sys.executable, "-c", LOOKUP_SCRIPT.format(package=package),
+    proc = run([python, "-c", LOOKUP_SCRIPT.format(package=package),
                 json.dumps([*path_entries, repo])], timeout=60)
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
 
@@ -290,6 +292,7 @@ def test_from_a_zip_imported_package(tmp_path: Path) -> None:
     hashed = expected.hashed_name("css/site.css")
     assert result == {
         "loader": "zipimporter",
+        "file": str(archive / "zipped_app" / "__init__.py"),
         "cached": True,
         "url": f"/static/{hashed}",
         "hashed": hashed,
@@ -352,13 +355,23 @@ def test_from_a_wheel_built_by_the_hook_installed_and_zip_imported(tmp_path: Pat
         body = archive.read(f"hookapp/staticfiles/{hashed}")
     assert HASHED.match(hashed)
 
-    target = tmp_path / "site-packages"
-    run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
-         "--target", target, wheel], timeout=120)
-    installed = lookup_in_subprocess("hookapp", [str(target)])
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", "--without-pip", venv], timeout=120)
+    python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps",
+         "--no-index", wheel], timeout=120)
+    # The venv's own site-packages; collectstatic comes from the checkout (with tomli,
+    # its dependency before Python 3.11, from the running environment).
+    deps = []
+    if sys.version_info < (3, 11):
+        import tomli
+
+        deps.append(str(Path(tomli.__file__).parent.parent))
+    installed = lookup_in_subprocess("hookapp", deps, python)
     # A pure-Python wheel is a zip that imports straight from sys.path.
     zipped = lookup_in_subprocess("hookapp", [str(wheel)])
     assert installed["loader"] != "zipimporter" and zipped["loader"] == "zipimporter"
+    assert str(installed["file"]).startswith(str(venv))
     for result in (installed, zipped):
         assert result["url"] == f"/static/{hashed}"
         assert result["integrity"] == sri(body)
