@@ -139,7 +139,7 @@ class _State:
 
     def output_intact(self, root: Path, name: str) -> bool:
         recorded = self.outputs.get(name)
-        return recorded is not None and _out_key(str(root / name)) == recorded
+        return recorded is not None and _out_key(os.path.join(root, name)) == recorded
 
 
 # -- atomic file writing ------------------------------------------------------------
@@ -256,10 +256,12 @@ class _Run:
         self.log = log or (lambda message, level: None)
         self.link = settings.link
         self.post = settings.manifest and options.post_process
+        self.keep_plain = settings.keep_unhashed or not self.post
         self.state = _State(self.root)
         self.tmp_dir = self.root / STATE_DIR / "tmp"
         self.result = CollectResult(root=self.root, link=self.link, dry_run=options.dry_run)
         self.made_dirs: set[Path] = set()
+        self.memo: dict[str, Any] = {}
         self.dir_lock = threading.Lock()
 
     # directories -----------------------------------------------------------------
@@ -316,22 +318,28 @@ class _Run:
         self.state = _State(self.root)
 
     # phase 1 ---------------------------------------------------------------------
-    def copy_one(self, found: Found) -> dict[str, Any]:
-        """Bring ``found`` into root if needed; return its record entry."""
+    def unchanged(self, found: Found) -> tuple[dict[str, Any] | None, list[int]]:
+        """The record entry if ``found`` and its output are as recorded (a stat
+        or two, no read), else None; and the source's stat key."""
         try:
             info = os.stat(found.path)
         except OSError as exc:
             raise CollectError(f"{found.path}: cannot read ({exc.strerror})") from None
         key = _stat_key(info)
         old = self.state.sources.get(found.name)
-        keep_plain = self.settings.keep_unhashed or not self.post
+        if old is not None and old["stat"] == key and old["path"] == found.path and \
+                old["link"] == self.link and old["keep"] == self.keep_plain and \
+                (not self.keep_plain or self.state.output_intact(self.root, found.name)):
+            return old, key
+        return None, key
+
+    def copy_one(self, job: tuple[Found, list[int]]) -> dict[str, Any]:
+        """Bring ``found`` into root; return its record entry."""
+        found, key = job
+        old = self.state.sources.get(found.name)
+        keep_plain = self.keep_plain
         same_source = bool(old) and old["path"] == found.path and old["link"] == self.link \
             and old["keep"] == keep_plain
-        if same_source and old["stat"] == key and \
-                (not keep_plain or self.state.output_intact(self.root, found.name)):
-            self.result.unmodified.append(found.name)
-            self.log(f"Skipping '{found.name}' (not modified)", 2)
-            return old
         dest = self.root / found.name
         verb = "link" if self.link else "copy"
         if self.options.dry_run:
@@ -384,7 +392,8 @@ class _Run:
         else:
             paths, extra, jobs, warnings = self.plan_hashes(files, records, digests)
             self.state.post = {"key": key, "paths": paths, "extra": extra,
-                               "warnings": warnings, "rewritten": self.result.rewritten}
+                               "warnings": warnings, "rewritten": self.result.rewritten,
+                               "memo": self.memo}
         self.result.manifest = paths
         self.write_hashed(files, jobs)
         self.write_manifest(paths, extra)
@@ -402,8 +411,15 @@ class _Run:
             except OSError as exc:
                 raise CollectError(f"{files[name].path}: cannot read ({exc.strerror})") from None
 
+        previous = self.state.post
+        old_extra = previous.get("extra", {})
         processed = post_process(digests, read, static_url=self.settings.static_url,
-                                 js_modules=self.settings.js_modules)
+                                 js_modules=self.settings.js_modules, memo=previous.get("memo"))
+        if any(not self.state.output_intact(self.root, processed.paths[name])
+               or processed.paths[name] not in old_extra for name in processed.reused):
+            # A remembered output was damaged or removed: its bytes are needed again.
+            processed = post_process(digests, read, static_url=self.settings.static_url,
+                                     js_modules=self.settings.js_modules)
         warnings = list(processed.warnings)
         if processed.errors:
             if self.settings.strict:
@@ -418,13 +434,16 @@ class _Run:
         for name in sorted(files):
             hashed = paths[name]
             data = processed.rewritten.get(name)
-            if data is not None:
+            if name in processed.reused:
+                extra[hashed] = old_extra[hashed]
+            elif data is not None:
                 extra[hashed] = {"integrity": _sri(hashlib.sha384(data)), "size": len(data)}
             else:
                 extra[hashed] = {"integrity": records[name]["sri"],
                                  "size": records[name]["stat"][0]}
             if not self.state.output_intact(self.root, hashed):
                 jobs.append((name, hashed, data))
+        self.memo = processed.memo
         return paths, dict(sorted(extra.items())), jobs, warnings
 
     def write_hashed(self, files: Mapping[str, Found], jobs: list[tuple[str, str, bytes | None]]
@@ -503,8 +522,18 @@ class _Run:
             elif self.root.exists():
                 self.state.load()
             files = list(listing.files.values())
-            entries = self.parallel(self.copy_one, files)
-            records = {found.name: entry for found, entry in zip(files, entries)}
+            records: dict[str, dict[str, Any]] = {}
+            pending = []
+            for found in files:
+                entry, key = self.unchanged(found)
+                if entry is None:
+                    pending.append((found, key))
+                else:
+                    records[found.name] = entry
+                    self.result.unmodified.append(found.name)
+                    self.log(f"Skipping '{found.name}' (not modified)", 2)
+            for (found, _), entry in zip(pending, self.parallel(self.copy_one, pending)):
+                records[found.name] = entry
             wanted: set[str] = set()
             for found in files:
                 if records[found.name]["keep"] and not options.dry_run:

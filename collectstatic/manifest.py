@@ -28,6 +28,15 @@ and each member is then rewritten with the members' names hashed that way. The
 names change whenever any member or anything the component references changes,
 and the answer does not depend on input order. ``final_digests`` still holds the
 md5 of each member's final bytes.
+
+Memo
+----
+A CSS/JS file's final bytes depend only on its own bytes and the hashed names
+of the files it references (and the settings). ``Processed.memo`` records, per
+file, the content md5, the targets and the hashed names they had; given back
+as ``memo=``, every acyclic file whose content and targets' hashed names are
+unchanged keeps its answer without being read or rewritten. Such files are
+listed in ``Processed.reused``: their bytes are not in ``rewritten``.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .rewrite import Reference, hashed_name, is_adjustable, rewrite_references
 
@@ -59,6 +69,8 @@ class Processed:
     errors: list[str] = field(default_factory=list)  # broken references, undecodable files
     warnings: list[str] = field(default_factory=list)  # missing source maps
     references: dict[str, list[Reference]] = field(default_factory=dict)  # per CSS/JS file
+    memo: dict[str, Any] = field(default_factory=dict)  # give back as post_process(memo=)
+    reused: frozenset[str] = frozenset()  # answered from the memo: bytes not recomputed
 
     @property
     def rewritten_count(self) -> int:
@@ -130,12 +142,14 @@ def post_process(
     *,
     static_url: str = "/static/",
     js_modules: bool = False,
+    memo: Mapping[str, Any] | None = None,
 ) -> Processed:
     """Hash every collected file and rewrite CSS/JS references, targets first.
 
     ``digests``: every collected logical name (posix, relative to root) -> md5
     hexdigest of its bytes. ``read(name)`` returns the bytes of a collected file;
-    it is called once per CSS/JS file and for nothing else.
+    it is called at most once per CSS/JS file and for nothing else. ``memo``: the
+    ``Processed.memo`` of an earlier call (see the module docstring).
     """
     names = sorted(digests)
     paths: dict[str, str] = {}
@@ -144,22 +158,41 @@ def post_process(
     errors: list[str] = []
     warnings: list[str] = []
     found: dict[str, list[Reference]] = {}
+    settings = [static_url, js_modules]
+    old: Mapping[str, Any] = {}
+    if memo and memo.get("settings") == settings:
+        old = memo.get("files", {})
+    new_memo: dict[str, Any] = {}
+    reused: set[str] = set()
 
+    def remembered(name: str) -> Mapping[str, Any] | None:
+        entry = old.get(name)
+        if entry is None or entry["md5"] != digests[name]:
+            return None
+        if any(target not in digests for target in entry["targets"]) or \
+                any(target in digests for target in entry["missing"]):
+            return None  # the set of collected files changed under it
+        return entry
+
+    adjustable = [name for name in names if is_adjustable(name, js_modules)]
     sources: dict[str, bytes] = {}
     texts: dict[str, str] = {}
-    for name in names:
-        if not is_adjustable(name, js_modules):
-            continue
-        data = read(name)
-        sources[name] = data
-        text, problem = _decode(name, data)
-        if problem is not None:
-            errors.append(problem)
-        else:
-            texts[name] = text  # type: ignore[assignment]
+    undecodable: set[str] = set()
+
+    def text_of(name: str) -> str | None:
+        if name not in texts and name not in undecodable:
+            data = read(name)
+            sources[name] = data
+            text, problem = _decode(name, data)
+            if problem is not None:
+                errors.append(problem)
+                undecodable.add(name)
+            else:
+                texts[name] = text  # type: ignore[assignment]
+        return texts.get(name)
 
     for name in names:
-        if name not in texts:
+        if name not in adjustable:
             paths[name] = hashed_name(name, digests[name])
             final_digests[name] = digests[name]
 
@@ -167,12 +200,25 @@ def post_process(
         return hashed_name(target, _PLACEHOLDER) if target in digests else None
 
     edges: dict[str, list[str]] = {}
-    for name, text in texts.items():
-        result = rewrite_references(
-            name, text, placeholder, static_url=static_url, js_modules=js_modules
-        )
-        targets = {ref.target for ref in result.references if not ref.missing}
-        edges[name] = sorted(target for target in targets if target in texts)
+    candidates: dict[str, Mapping[str, Any]] = {}
+    for name in adjustable:
+        entry = remembered(name)
+        if entry is not None:
+            candidates[name] = entry
+            targets = entry["targets"]
+        else:
+            text = text_of(name)
+            if text is None:
+                continue
+            result = rewrite_references(
+                name, text, placeholder, static_url=static_url, js_modules=js_modules
+            )
+            targets = sorted({ref.target for ref in result.references
+                              if not ref.missing and ref.target in digests})
+        edges[name] = sorted(target for target in targets if target in adjustable)
+    for name in undecodable:  # copied unrewritten, named by their own bytes
+        paths[name] = hashed_name(name, digests[name])
+        final_digests[name] = digests[name]
 
     def rewrite(name: str, resolve: Callable[[str], str | None]) -> tuple[str, list[Reference]]:
         result = rewrite_references(
@@ -180,9 +226,24 @@ def post_process(
         )
         return result.text, result.references
 
-    for component in _strongly_connected(sorted(texts), edges):
+    for component in _strongly_connected(sorted(edges), edges):
         members = set(component)
         cyclic = len(component) > 1 or component[0] in edges[component[0]]
+        if not cyclic:
+            name = component[0]
+            entry = candidates.get(name)
+            if entry is not None and all(paths.get(t) == h for t, h in entry["deps"].items()):
+                paths[name] = entry["hashed"]
+                final_digests[name] = entry["final_md5"]
+                warnings.extend(entry["warnings"])
+                new_memo[name] = entry
+                reused.add(name)
+                continue
+        if any(text_of(name) is None for name in component):
+            for name in component:  # became undecodable since it was remembered
+                paths[name] = hashed_name(name, digests[name])
+                final_digests[name] = digests[name]
+            continue
         if cyclic:
             hasher = hashlib.md5()
             for name in component:
@@ -206,9 +267,28 @@ def post_process(
             if final != sources[name]:
                 rewritten[name] = final
             found[name] = references
+            own_warnings = []
             for ref in references:
                 if ref.missing:
-                    (warnings if ref.warning else errors).append(ref.describe(name))
+                    if ref.warning:
+                        own_warnings.append(ref.describe(name))
+                    else:
+                        errors.append(ref.describe(name))
+            warnings.extend(own_warnings)
+            if not cyclic and not any(ref.missing and not ref.warning for ref in references):
+                # (a reference to a directory, url(img/), is left as written:
+                # it names no file, so nothing about it can change)
+                targets = sorted({ref.target for ref in references
+                                  if not ref.missing and ref.target in digests})
+                new_memo[name] = {
+                    "md5": digests[name],
+                    "targets": targets,
+                    "deps": {target: paths[target] for target in targets},
+                    "missing": sorted({ref.target for ref in references if ref.missing}),
+                    "warnings": own_warnings,
+                    "hashed": paths[name],
+                    "final_md5": digest,
+                }
 
     return Processed(
         paths={name: paths[name] for name in names},
@@ -217,6 +297,8 @@ def post_process(
         errors=errors,
         warnings=warnings,
         references={name: found[name] for name in names if name in found},
+        memo={"settings": settings, "files": dict(sorted(new_memo.items()))},
+        reused=frozenset(reused),
     )
 
 
