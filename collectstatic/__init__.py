@@ -1,32 +1,43 @@
 """collectstatic: Django's collectstatic, at package build time.
 
 The core is framework-free: configuration (:mod:`.config`), finders
-(:mod:`.finders`), collection (:mod:`.collect`) and hashing with the manifest
-(:mod:`.manifest`). The build hooks and the CLI call :func:`collect`.
+(:mod:`.finders`), collection (:mod:`.collection`), hashing with the manifest
+(:mod:`.manifest`), the runtime lookup (:mod:`.runtime`) and serving
+(:mod:`.serve`). Names are imported lazily, so that an installed app using
+only :mod:`collectstatic.runtime` loads nothing else.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-from .collect import CollectOptions, CollectResult, collect
-from .config import Settings, Source, load_settings, settings_from_table
-from .errors import BrokenReferencesError, CollectError, CollectStaticError, ConfigError
-from .finders import find, list_sources
+_EXPORTS = {
+    "BrokenReferencesError": "errors",
+    "CollectError": "errors",
+    "CollectStaticError": "errors",
+    "ConfigError": "errors",
+    "CollectOptions": "collection",
+    "CollectResult": "collection",
+    "collect": "collection",
+    "Settings": "config",
+    "Source": "config",
+    "load_settings": "config",
+    "settings_from_table": "config",
+    "find": "finders",
+    "list_sources": "finders",
+    "Manifest": "runtime",
+}
 
-__all__ = [
-    "BrokenReferencesError",
-    "CollectError",
-    "CollectOptions",
-    "CollectResult",
-    "CollectStaticError",
-    "ConfigError",
-    "Settings",
-    "Source",
-    "__version__",
-    "collect",
-    "find",
-    "list_sources",
-    "load_settings",
-    "settings_from_table",
-]
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'collectstatic' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

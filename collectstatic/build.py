@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .collect import CollectOptions, CollectResult, Log, _State, collect
+from .collection import CollectOptions, CollectResult, Log, _State, collect
 from .config import STATE_DIR, Settings, load_settings
 from .errors import ConfigError
 from .finders import list_sources

@@ -1,4 +1,4 @@
-"""``collectstatic collect|find``: the only module that prints or prompts."""
+"""``collectstatic collect|find|serve``: the only module that prints or prompts."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .collect import CollectOptions, collect, root_has_files
+from . import __version__, serve
+from .collection import CollectOptions, collect, root_has_files
 from .config import Settings, load_settings
 from .errors import CollectStaticError
 from .finders import find
@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Collect, hash and manifest static files as Django's collectstatic does, "
                     "configured from [tool.collectstatic] in pyproject.toml.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{collect,find}")
+    commands = parser.add_subparsers(dest="command", metavar="{collect,find,serve}")
     commands.required = True
 
     c = commands.add_parser("collect", parents=[common], help="collect static files into root")
@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("paths", nargs="+", metavar="PATH")
     f.add_argument("--first", action="store_true", help="only the first match for each path")
     f.add_argument("-v", "--verbosity", type=int, choices=(0, 1, 2), default=1)
+
+    s = commands.add_parser("serve", parents=[common],
+                            help="development server: static files straight from the sources "
+                                 "(or the collected root with --collected)")
+    serve.add_arguments(s)
     return parser
 
 
@@ -137,6 +142,8 @@ def _find(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "serve":
+            return serve.run(args, _settings(args, {}), log=lambda line: print(line, flush=True))
         return _collect(args) if args.command == "collect" else _find(args)
     except CollectStaticError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -28,7 +28,14 @@ best effort: when it cannot be written, compression goes on without it.
 
 Variants are placed into root from the cache by hard link when possible, else
 by copy, through a temporary file in the caller's ``tmp_dir`` and an atomic
-rename.
+rename. A variant already linked to its entry is left untouched.
+
+Use: ``compress_outputs(root, [(name, md5), ...], settings.compress, levels,
+tmp_dir=..., cache_dir=..., workers=..., file_mode=...)`` after the outputs are
+written; record ``result.variants`` in the manifest and treat ``result.files``
+as outputs of the run (a variant that is no longer made is the caller's to
+delete, as it knows what earlier runs wrote). The cache grows with each new
+content and is never pruned here.
 """
 
 from __future__ import annotations
