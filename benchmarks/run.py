@@ -220,14 +220,22 @@ class Bench:
     def write_project(self, compress: bool = False) -> Path:
         project = self.work / ("project-compress" if compress else "project")
         project.mkdir(parents=True, exist_ok=True)
-        dirs = ", ".join(
-            f'{{path = "{path}", prefix = "{prefix}"}}' if prefix else f'"{path}"'
-            for prefix, path in sources(self.tree))
+        dirs = self.link_tree(project)
         extra = 'compress = ["gzip", "brotli"]\n' if compress else ""
         # root is overridden per run with --root; this one is only a placeholder
         (project / "pyproject.toml").write_text(
             f'[tool.collectstatic]\nroot = "out"\ndirs = [{dirs}]\n{extra}')
         return project
+
+    def link_tree(self, project: Path) -> str:
+        """Mount the cached tree inside ``project`` (sources must live in the
+        project); return the TOML for ``dirs``."""
+        link = project / "tree"
+        if not link.exists():
+            link.symlink_to(self.tree, target_is_directory=True)
+        return ", ".join(
+            f'{{path = "tree/{path.relative_to(self.tree)}", prefix = "{prefix}"}}' if prefix
+            else f'"tree/{path.relative_to(self.tree)}"' for prefix, path in sources(self.tree))
 
     def fresh(self, name: str) -> Path:
         path = self.work / name
@@ -270,10 +278,8 @@ class Bench:
         """(g) a wheel with the hook (cold) vs the same wheel with the tree precollected."""
         base = self.work / "wheelproj"
         if not base.exists():
-            dirs = ", ".join(
-                f'{{path = "{path}", prefix = "{prefix}"}}' if prefix else f'"{path}"'
-                for prefix, path in sources(self.tree))
             (base / "src/benchapp").mkdir(parents=True)
+            dirs = self.link_tree(base)
             (base / "src/benchapp/__init__.py").write_text("")
             (base / "pyproject.toml").write_text(textwrap.dedent(f"""\
                 [build-system]
