@@ -543,17 +543,20 @@ class _Run:
                         self.state.outputs[found.name] = \
                             _out_key(str(self.root / found.name)) or []
             old_plain = {n for n, e in self.state.sources.items() if e.get("keep")}
+            finished = False
             try:
                 if self.post and not options.dry_run:
                     self.post_process(listing, records)
                     wanted.update(self.result.manifest.values())
                     wanted.add(settings.manifest_name)
+                finished = True
             finally:
                 if not options.dry_run:
                     self.state.sources = {name: records[name] for name in sorted(records)}
-                    if not self.post:
-                        # Hashed outputs and the manifest of earlier runs stay,
-                        # as with Django; only plain copies whose source is gone go.
+                    if not self.post or not finished:
+                        # The manifest and hashed outputs of earlier runs stay
+                        # (after a failure: the old manifest must keep working);
+                        # only plain copies whose source is gone go.
                         wanted |= set(self.state.outputs) - old_plain
                     self.remove_stale(wanted)
                     self.state.save(self.tmp_dir)
