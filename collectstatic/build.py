@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .collection import CollectOptions, CollectResult, Log, _State, collect
+from .compress import default_build_cache_dir
 from .config import STATE_DIR, Settings, load_settings
 from .errors import ConfigError
 from .finders import list_sources
@@ -59,7 +60,10 @@ def collect_for_build(settings: Settings, dest: Path | str | None = None, *,
         if real_target == real_source or real_target.startswith(real_source + os.sep):
             raise ConfigError([f"build directory {target} lies inside {source.origin}"])
     build_settings = dataclasses.replace(settings, root=target, link=False)
-    result = collect(build_settings, CollectOptions(), log=log)
+    # A wheel build collects into a fresh dir: keep compressed variants in a
+    # per-project cache so that only changed content is compressed again.
+    cache = default_build_cache_dir(settings.project_root) if dest is not None else None
+    result = collect(build_settings, CollectOptions(compress_cache=cache), log=log)
     return BuildOutput(settings=settings, root=target, result=result)
 
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import STATE_DIR, Settings
 from .errors import BrokenReferencesError, CollectError
@@ -51,6 +51,8 @@ class CollectOptions:
     dry_run: bool = False
     post_process: bool = True
     extra_ignore: tuple[str, ...] = ()
+    # Where compressed variants are cached by content (default: root/.collectstatic/compress).
+    compress_cache: Path | None = None
 
 
 @dataclass
@@ -64,6 +66,8 @@ class CollectResult:
     skipped: list[str] = field(default_factory=list)  # shadowed duplicates
     deleted: list[str] = field(default_factory=list)
     rewritten: int = 0
+    compressed: int = 0  # variants compressed in this run (not taken from the cache)
+    variants: list[str] = field(default_factory=list)  # .gz/.br/.zst files in root
     manifest: dict[str, str] = field(default_factory=dict)  # logical -> hashed
     files: list[str] = field(default_factory=list)  # everything in root that is ours
     warnings: list[str] = field(default_factory=list)
@@ -218,6 +222,14 @@ def _copy_hashing(source: str, dest: Path | None, tmp_dir: Path, mode: int | Non
     return md5.hexdigest(), _sri(sha), size
 
 
+def _variant_of(name: str) -> str:
+    """``css/a.css.gz`` -> ``css/a.css``; other names unchanged."""
+    for suffix in (".gz", ".br", ".zst"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def _link_atomic(existing: Path, dest: Path, tmp_dir: Path) -> bool:
     """Hard-link ``existing`` as ``dest``; False where links are not possible."""
     try:
@@ -248,6 +260,17 @@ def _sri(sha: Any) -> str:
 
 # -- the run ------------------------------------------------------------------------
 
+class _Plan(NamedTuple):
+    """What post-processing decided, before anything is written."""
+
+    paths: dict[str, str]  # logical -> hashed
+    extra: dict[str, Any]  # hashed -> {"integrity", "size"}
+    jobs: list[tuple[str, str, bytes | None]]  # hashed outputs to write
+    warnings: list[str]
+    final_digests: dict[str, str]  # logical -> md5 of the hashed file's bytes
+    memo: dict[str, Any]  # for the next run (manifest.post_process)
+
+
 class _Run:
     def __init__(self, settings: Settings, options: CollectOptions, log: Log | None) -> None:
         self.settings = settings
@@ -261,7 +284,6 @@ class _Run:
         self.tmp_dir = self.root / STATE_DIR / "tmp"
         self.result = CollectResult(root=self.root, link=self.link, dry_run=options.dry_run)
         self.made_dirs: set[Path] = set()
-        self.memo: dict[str, Any] = {}
         self.dir_lock = threading.Lock()
 
     # directories -----------------------------------------------------------------
@@ -379,28 +401,59 @@ class _Run:
     def post_process(self, listing: Listing, records: Mapping[str, dict[str, Any]]) -> None:
         files = listing.files
         digests = {name: records[name]["md5"] for name in files}
-        key = _md5_json([sorted(digests.items()), self.settings.static_url,
-                         self.settings.js_modules, self.settings.strict])
+        settings = self.settings
+        key = _md5_json([sorted(digests.items()), settings.static_url, settings.js_modules,
+                         settings.strict, self.keep_plain,
+                         [(name, settings.level(name)) for name in settings.compress]])
         previous = self.state.post
-        if previous.get("key") == key and all(self.state.output_intact(self.root, hashed)
-                                              for hashed in previous["paths"].values()):
+        if previous.get("key") == key and all(
+                self.state.output_intact(self.root, output)
+                for output in [*previous["paths"].values(), *previous.get("variants", [])]):
             # Same inputs, same settings, outputs intact: the previous answer stands.
             paths, extra = previous["paths"], previous["extra"]
+            variants = previous.get("variants", [])
             self.result.warnings.extend(previous["warnings"])
             self.result.rewritten = previous["rewritten"]
-            jobs: list[tuple[str, str, bytes | None]] = []
         else:
-            paths, extra, jobs, warnings = self.plan_hashes(files, records, digests)
+            plan = self.plan_hashes(files, records, digests)
+            paths, extra = plan.paths, plan.extra
+            self.write_hashed(files, plan.jobs)
+            variants = []
+            if settings.compress:
+                outputs = {paths[name]: plan.final_digests[name] for name in files}
+                if self.keep_plain:
+                    outputs.update(digests)
+                made = self.compress(outputs)
+                for hashed in paths.values():
+                    extra[hashed]["encodings"] = made.get(hashed, {})
+                variants = self.result.variants
             self.state.post = {"key": key, "paths": paths, "extra": extra,
-                               "warnings": warnings, "rewritten": self.result.rewritten,
-                               "memo": self.memo}
+                               "warnings": plan.warnings, "rewritten": self.result.rewritten,
+                               "memo": plan.memo, "variants": variants}
         self.result.manifest = paths
-        self.write_hashed(files, jobs)
+        self.result.variants = list(variants)
         self.write_manifest(paths, extra)
 
+    def compress(self, outputs: Mapping[str, str]) -> dict[str, dict[str, int]]:
+        """Precompressed siblings of ``outputs`` (root-relative name -> md5)."""
+        from .compress import compress_outputs
+
+        settings = self.settings
+        cache = self.options.compress_cache or self.root / STATE_DIR / "compress"
+        made = compress_outputs(self.root, sorted(outputs.items()), settings.compress,
+                                {name: settings.level(name) for name in settings.compress},
+                                tmp_dir=self.tmp_dir, cache_dir=cache, workers=settings.workers,
+                                file_mode=settings.file_mode)
+        self.result.warnings.extend(made.warnings)
+        self.result.compressed = made.compressed
+        self.result.variants = list(made.files)
+        for name in made.files:
+            self.state.outputs[name] = _out_key(os.path.join(self.root, name)) or []
+        self.log(f"Compressed {made.compressed} variant(s), {made.cached} from the cache", 2)
+        return made.variants
+
     def plan_hashes(self, files: Mapping[str, Found], records: Mapping[str, dict[str, Any]],
-                    digests: dict[str, str]
-                    ) -> tuple[dict[str, str], dict[str, Any], list[Any], list[str]]:
+                    digests: dict[str, str]) -> _Plan:
         """Hashed names and rewritten bytes (manifest.py); which outputs to write."""
         from .manifest import post_process
 
@@ -443,8 +496,8 @@ class _Run:
                                  "size": records[name]["stat"][0]}
             if not self.state.output_intact(self.root, hashed):
                 jobs.append((name, hashed, data))
-        self.memo = processed.memo
-        return paths, dict(sorted(extra.items())), jobs, warnings
+        return _Plan(paths, dict(sorted(extra.items())), jobs, warnings,
+                     dict(processed.final_digests), processed.memo)
 
     def write_hashed(self, files: Mapping[str, Found], jobs: list[tuple[str, str, bytes | None]]
                      ) -> None:
@@ -549,6 +602,12 @@ class _Run:
                     self.post_process(listing, records)
                     wanted.update(self.result.manifest.values())
                     wanted.add(settings.manifest_name)
+                elif settings.compress and options.post_process and not options.dry_run:
+                    # manifest = false: the plain copies get their siblings.
+                    self.compress({name: records[name]["md5"] for name in records})
+                    old_plain |= {name for name in self.state.outputs
+                                  if _variant_of(name) in old_plain}
+                wanted.update(self.result.variants)
                 finished = True
             finally:
                 if not options.dry_run:

@@ -431,6 +431,9 @@ class _Validator:
                              item)
             elif item not in result:
                 result.append(item)
+        from .compress import missing_libraries
+
+        self.problems.extend(missing_libraries(result, key=key))
         return result
 
     def compress_levels(self, value: Any) -> dict[str, int]:

@@ -1,0 +1,140 @@
+"""Precompressed siblings made by `collectstatic collect` (compress = [...])."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from .support import cli, run, tree_bytes, write_tree
+
+brotli = pytest.importorskip("brotli")
+
+CSS = "".join(f".rule{i} {{ color: #{i:06x}; background: url(../img/a.png); }}\n"
+              for i in range(300))
+FILES = {
+    "s/css/site.css": CSS,
+    "s/css/other.css": CSS.replace("rule", "other"),
+    "s/js/app.js": "function f(a, b) { return a + b; }\n" * 200,
+    "s/img/a.png": os.urandom(4000),  # an image: never compressed
+    "s/tiny.txt": "x",  # compresses to more than 95%: no variant
+}
+
+
+def make(root: Path, extra: str = 'compress = ["gzip", "brotli"]\n') -> Path:
+    write_tree(root, FILES)
+    (root / "pyproject.toml").write_text(
+        f'[tool.collectstatic]\nroot = "out"\ndirs = ["s"]\n{extra}')
+    return root
+
+
+def manifest(root: Path) -> dict:
+    return json.loads((root / "out/staticfiles.json").read_bytes())
+
+
+def compressed_count(stdout: str) -> int:
+    found = re.search(r"Compressed (\d+) variant", stdout)
+    assert found, stdout
+    return int(found.group(1))
+
+
+def test_variants_for_hashed_and_plain_files(tmp_path: Path) -> None:
+    make(tmp_path)
+    cli("collect", "--noinput", cwd=tmp_path)
+    out = tree_bytes(tmp_path / "out")
+    data = manifest(tmp_path)
+    paths, files = data["paths"], data["collectstatic"]["files"]
+    for name in ("css/site.css", "css/other.css", "js/app.js"):
+        for plain_or_hashed in (name, paths[name]):
+            assert gzip.decompress(out[plain_or_hashed + ".gz"]) == out[plain_or_hashed]
+            assert brotli.decompress(out[plain_or_hashed + ".br"]) == out[plain_or_hashed]
+        assert files[paths[name]]["encodings"] == {
+            "gzip": len(out[paths[name] + ".gz"]), "br": len(out[paths[name] + ".br"])}
+    for name in ("img/a.png", "tiny.txt"):
+        assert not any(key.startswith(name) and key != name and key != paths[name]
+                       for key in out), name
+        assert files[paths[name]]["encodings"] == {}
+
+
+def test_gzip_is_deterministic(tmp_path: Path) -> None:
+    make(tmp_path / "a")
+    make(tmp_path / "b")
+    cli("collect", "--noinput", cwd=tmp_path / "a")
+    cli("collect", "--noinput", cwd=tmp_path / "b")
+    assert tree_bytes(tmp_path / "a/out") == tree_bytes(tmp_path / "b/out")
+    gz = (tmp_path / "a/out/css/site.css.gz").read_bytes()
+    assert gz[4:8] == b"\0\0\0\0" and not gz[3] & 0x08  # mtime 0, no file name
+
+
+def test_warm_run_compresses_nothing_and_one_change_recompresses_its_own(tmp_path: Path
+                                                                          ) -> None:
+    make(tmp_path)
+    cold = cli("collect", "--noinput", "-v", "2", cwd=tmp_path)
+    # once per distinct content and algorithm: site.css and other.css plain and
+    # rewritten, app.js (plain and hashed are the same bytes), tiny.txt (tried,
+    # not worth keeping): 6 contents x 2 algorithms
+    assert compressed_count(cold.stdout) == 12
+    warm = cli("collect", "--noinput", "-v", "2", cwd=tmp_path)
+    assert "Compressed" not in warm.stdout  # the previous answer stood: nothing was redone
+    (tmp_path / "s/js/app.js").write_text("function g(a) { return a * 2; }\n" * 200)
+    (tmp_path / "s/img/a.png").write_bytes(os.urandom(4000))  # site.css and other.css change
+    changed = cli("collect", "--noinput", "-v", "2", cwd=tmp_path)
+    # app.js's new bytes, and both CSS files' new hashed copies (their plain bytes
+    # did not change): 3 contents x 2 algorithms
+    assert compressed_count(changed.stdout) == 3 * 2
+    out = tree_bytes(tmp_path / "out")
+    variants = {name for name in out if name.endswith((".gz", ".br"))}
+    paths = manifest(tmp_path)["paths"]
+    expected = {f"{base}{suffix}" for name in ("css/site.css", "css/other.css", "js/app.js")
+                for base in (name, paths[name]) for suffix in (".gz", ".br")}
+    assert variants == expected  # the old hashed files' variants are gone
+
+
+def test_keep_unhashed_false_compresses_only_hashed_files(tmp_path: Path) -> None:
+    make(tmp_path, 'compress = ["gzip"]\nkeep-unhashed = false\n')
+    cli("collect", "--noinput", cwd=tmp_path)
+    paths = manifest(tmp_path)["paths"]
+    variants = {name for name in tree_bytes(tmp_path / "out") if name.endswith(".gz")}
+    assert variants == {paths[name] + ".gz" for name in ("css/site.css", "css/other.css",
+                                                          "js/app.js")}
+
+
+def test_manifest_false_compresses_plain_copies(tmp_path: Path) -> None:
+    make(tmp_path, 'compress = ["gzip"]\nmanifest = false\n')
+    cli("collect", "--noinput", cwd=tmp_path)
+    out = tree_bytes(tmp_path / "out")
+    assert {name for name in out if name.endswith(".gz")} == {
+        "css/site.css.gz", "css/other.css.gz", "js/app.js.gz"}
+    (tmp_path / "s/js/app.js").unlink()
+    cli("collect", "--noinput", cwd=tmp_path)
+    assert "js/app.js.gz" not in tree_bytes(tmp_path / "out")
+
+
+def test_levels_are_honoured(tmp_path: Path) -> None:
+    make(tmp_path / "fast", 'compress = ["brotli"]\ncompress-levels = {brotli = 1}\n')
+    make(tmp_path / "best", 'compress = ["brotli"]\n')
+    cli("collect", "--noinput", cwd=tmp_path / "fast")
+    cli("collect", "--noinput", cwd=tmp_path / "best")
+    fast = (tmp_path / "fast/out/js/app.js.br").read_bytes()
+    best = (tmp_path / "best/out/js/app.js.br").read_bytes()
+    source = (tmp_path / "best/out/js/app.js").read_bytes()
+    assert fast == brotli.compress(source, quality=1)
+    assert best == brotli.compress(source, quality=11)
+
+
+def test_missing_library_is_a_config_error(tmp_path: Path) -> None:
+    make(tmp_path)
+    shadow = tmp_path / "shadow"
+    write_tree(shadow, {"brotli/__init__.py": "raise ImportError('simulated: not installed')"})
+    import sys
+
+    proc = run([sys.executable, "-m", "collectstatic", "collect", "--noinput"], cwd=tmp_path,
+               env={"PYTHONPATH": str(shadow)}, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        f'error: {tmp_path / "pyproject.toml"}: tool.collectstatic.compress[1]: "brotli" needs '
+        'the brotli package: pip install "collectstatic[brotli]"')
