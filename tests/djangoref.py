@@ -50,6 +50,7 @@ backends = {
     "manifest": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
     "manifest-js-modules": "__main__.JSModulesManifestStaticFilesStorage",
     "plain": "django.contrib.staticfiles.storage.StaticFilesStorage",
+    "whitenoise": "whitenoise.storage.CompressedManifestStaticFilesStorage",
 }
 settings.configure(
     DEBUG=False,
@@ -82,8 +83,8 @@ def _config(
     extra_sys_path: Sequence[str | os.PathLike[str]],
     argv: list[str],
 ) -> str:
-    if storage not in ("manifest", "plain"):
-        raise ValueError(f"storage must be 'manifest' or 'plain', not {storage!r}")
+    if storage not in ("manifest", "plain", "whitenoise"):
+        raise ValueError(f"storage must be 'manifest', 'plain' or 'whitenoise', not {storage!r}")
     if js_modules and storage != "manifest":
         raise ValueError("js_modules=True needs storage='manifest'")
     dirs: list[object] = []

@@ -138,3 +138,34 @@ def test_missing_library_is_a_config_error(tmp_path: Path) -> None:
     assert proc.stderr.strip() == (
         f'error: {tmp_path / "pyproject.toml"}: tool.collectstatic.compress[1]: "brotli" needs '
         'the brotli package: pip install "collectstatic[brotli]"')
+
+
+@pytest.mark.django
+def test_same_variants_as_whitenoise_and_none_larger(tmp_path: Path, django_python: str) -> None:
+    """WhiteNoise's CompressedManifestStaticFilesStorage on the same tree, same levels."""
+    from .djangoref import run_django
+
+    django_dir = run([django_python, "-c", "import django, os; print(os.path.dirname("
+                                           "django.__file__))"]).stdout.strip()
+    import shutil
+
+    shutil.copytree(Path(django_dir) / "contrib/admin/static", tmp_path / "s")
+    write_tree(tmp_path, {key: value for key, value in FILES.items() if "img" not in key})
+    (tmp_path / "s/img").mkdir(exist_ok=True)
+    (tmp_path / "s/img/a.png").write_bytes(FILES["s/img/a.png"])
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.collectstatic]\nroot = "out"\ndirs = ["s"]\ncompress = ["gzip", "brotli"]\n')
+    proc = run_django([str(tmp_path / "s")], tmp_path / "theirs", python=django_python,
+                      storage="whitenoise")
+    if proc.returncode != 0 and "No module named 'whitenoise'" in proc.stderr:
+        pytest.skip("whitenoise is not installed beside the reference Django")
+    assert proc.returncode == 0, proc.stderr
+    cli("collect", "--noinput", cwd=tmp_path)
+    ours, theirs = tree_bytes(tmp_path / "out"), tree_bytes(tmp_path / "theirs")
+    our_variants = {n for n in ours if n.endswith((".gz", ".br"))}
+    their_variants = {n for n in theirs if n.endswith((".gz", ".br"))}
+    assert len(our_variants) > 100
+    assert our_variants == their_variants
+    larger = [n for n in our_variants if len(ours[n]) > len(theirs[n])]
+    assert larger == []
+    assert all(ours[n] == theirs[n] for n in our_variants if n.endswith(".gz"))
