@@ -124,6 +124,7 @@ class _State:
         self.sources: dict[str, dict[str, Any]] = {}
         self.outputs: dict[str, list[int]] = {}  # relative output path -> _out_key
         self.post: dict[str, Any] = {}  # the last post-processing answer and its input key
+        self.file_mode: int | None = None  # the file-mode the outputs were written with
 
     def load(self) -> None:
         try:
@@ -134,10 +135,12 @@ class _State:
             self.sources = dict(data.get("sources", {}))
             self.outputs = dict(data.get("outputs", {}))
             self.post = dict(data.get("post", {}))
+            self.file_mode = data.get("file_mode")
 
     def save(self, tmp_dir: Path) -> None:
         payload = {"version": STATE_VERSION, "sources": self.sources,
-                   "outputs": dict(sorted(self.outputs.items())), "post": self.post}
+                   "outputs": dict(sorted(self.outputs.items())), "post": self.post,
+                   "file_mode": self.file_mode}
         _write_bytes_atomic(self.path, json.dumps(payload, sort_keys=True).encode(), tmp_dir,
                             None)
 
@@ -349,19 +352,22 @@ class _Run:
             raise CollectError(f"{found.path}: cannot read ({exc.strerror})") from None
         key = _stat_key(info)
         old = self.state.sources.get(found.name)
-        if old is not None and old["stat"] == key and old["path"] == found.path and \
-                old["link"] == self.link and old["keep"] == self.keep_plain and \
+        if old is not None and old["stat"] == key and self.same_kind(old, found) and \
                 (not self.keep_plain or self.state.output_intact(self.root, found.name)):
             return old, key
         return None, key
+
+    def same_kind(self, old: Mapping[str, Any], found: Found) -> bool:
+        """Whether the recorded output was made from this source, the same way."""
+        return old["path"] == found.path and old["link"] == self.link and \
+            old["keep"] == self.keep_plain
 
     def copy_one(self, job: tuple[Found, list[int]]) -> dict[str, Any]:
         """Bring ``found`` into root; return its record entry."""
         found, key = job
         old = self.state.sources.get(found.name)
         keep_plain = self.keep_plain
-        same_source = bool(old) and old["path"] == found.path and old["link"] == self.link \
-            and old["keep"] == keep_plain
+        same_source = old is not None and self.same_kind(old, found)
         dest = self.root / found.name
         verb = "link" if self.link else "copy"
         if self.options.dry_run:
@@ -546,6 +552,17 @@ class _Run:
             if not self.options.dry_run:
                 del self.state.outputs[name]
 
+    def apply_file_mode(self) -> None:
+        """A changed file-mode reaches files that were not rewritten, once."""
+        mode = self.settings.file_mode
+        if mode is not None and self.state.file_mode != mode:
+            for name in self.state.outputs:
+                path = os.path.join(self.root, name)
+                if not os.path.islink(path):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.chmod(path, mode)
+        self.state.file_mode = mode
+
     def prune_empty_dirs(self, directory: Path) -> None:
         while directory != self.root and self.root in directory.parents:
             try:
@@ -618,6 +635,7 @@ class _Run:
                         # only plain copies whose source is gone go.
                         wanted |= set(self.state.outputs) - old_plain
                     self.remove_stale(wanted)
+                    self.apply_file_mode()
                     self.state.save(self.tmp_dir)
         self.result.copied.sort()
         self.result.unmodified.sort()

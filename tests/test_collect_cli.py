@@ -230,6 +230,18 @@ def test_file_and_dir_modes(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o750
 
 
+def test_changed_file_mode_is_applied_to_unchanged_files(tmp_path: Path) -> None:
+    make_project(tmp_path, 'root = "out"\ndirs = ["s"]\nfile-mode = "0o600"\n',
+                 {"s/css/a.css": "a { background: url(b.png) }", "s/css/b.png": b"b"})
+    cli("collect", "--noinput", cwd=tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.collectstatic]\nroot = "out"\n'
+                                             'dirs = ["s"]\nfile-mode = "0o644"\n')
+    cli("collect", "--noinput", cwd=tmp_path)
+    modes = {name: stat.S_IMODE((tmp_path / "out" / name).stat().st_mode)
+             for name in tree_bytes(tmp_path / "out")}
+    assert set(modes.values()) == {0o644}, modes
+
+
 def test_default_file_mode_follows_umask(tmp_path: Path) -> None:
     make_project(tmp_path, 'root = "out"\ndirs = ["s"]\n', {"s/a.css": "a"})
     cli("collect", "--noinput", PLAIN, cwd=tmp_path)
