@@ -61,9 +61,17 @@ def assert_example_wheel(wheel: Path) -> dict[str, bytes]:
     assert logical <= names
     assert f"{PACKAGE}/__init__.py" in members
     assert not any(n.startswith(("src/", f"{PREFIX}/.collectstatic")) for n in members)
-    paths = json.loads(members[f"{PREFIX}/staticfiles.json"])["paths"]
+    manifest = json.loads(members[f"{PREFIX}/staticfiles.json"])
+    paths = manifest["paths"]
     assert set(paths) == logical
-    assert names == logical | set(paths.values()) | {"staticfiles.json"}
+    # the example asks for gzip: every variant the manifest declares ships, and
+    # the plain copies' variants beside them (keep-unhashed is on)
+    variants = {f"{hashed}.gz" for hashed, info in manifest["collectstatic"]["files"].items()
+                if "gzip" in info["encodings"]}
+    assert variants, "the example's CSS should be worth compressing"
+    plain_variants = {f"{name}.gz" for name in logical if f"{paths[name]}.gz" in variants}
+    assert names == logical | set(paths.values()) | {"staticfiles.json"} | variants | \
+        plain_variants
     css = members[f"{PREFIX}/{paths[CSS]}"].decode()
     assert paths["hatch_django_app/css/fonts.css"].rsplit("/", 1)[1] in css
     fonts = members[f"{PREFIX}/{paths['hatch_django_app/css/fonts.css']}"].decode()
