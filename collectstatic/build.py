@@ -58,7 +58,8 @@ def collect_for_build(settings: Settings, dest: Path | str | None = None, *,
     for source in settings.sources:
         real_source = os.path.realpath(source.path)
         if real_target == real_source or real_target.startswith(real_source + os.sep):
-            raise ConfigError([f"build directory {target} lies inside {source.origin}"])
+            raise ConfigError([f"build directory {target} lies inside {source.origin}"],
+                              source=str(settings.project_root / "pyproject.toml"))
     build_settings = dataclasses.replace(settings, root=target, link=False)
     # A wheel build collects into a fresh dir: keep compressed variants in a
     # per-project cache so that only changed content is compressed again.

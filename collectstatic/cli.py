@@ -135,7 +135,7 @@ def _find(args: argparse.Namespace) -> int:
         else:
             status = 1
             if args.verbosity >= 1:
-                print(f"No matching file found for '{path}'.{searched}", file=sys.stderr)
+                print(f"error: No matching file found for '{path}'.{searched}", file=sys.stderr)
     return status
 
 

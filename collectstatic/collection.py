@@ -227,7 +227,9 @@ def _copy_hashing(source: str, dest: Path | None, tmp_dir: Path, mode: int | Non
 
 def _variant_of(name: str) -> str:
     """``css/a.css.gz`` -> ``css/a.css``; other names unchanged."""
-    for suffix in (".gz", ".br", ".zst"):
+    from .compress import ALGORITHMS
+
+    for _, suffix in ALGORITHMS.values():
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return name

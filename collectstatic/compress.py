@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Optional
 
+from .config import COMPRESSORS
 from .errors import CollectError
 
 __all__ = [
@@ -79,7 +80,8 @@ ALGORITHMS: dict[str, tuple[str, str]] = {
     "brotli": ("br", ".br"),
     "zstd": ("zstd", ".zst"),
 }
-DEFAULT_LEVELS = {"gzip": 9, "brotli": 11, "zstd": 19}
+# The defaults live with the rest of the configuration (config.COMPRESSORS).
+DEFAULT_LEVELS = {name: spec[0] for name, spec in COMPRESSORS.items()}
 CACHE_ENV = "COLLECTSTATIC_CACHE_DIR"
 CACHE_FORMAT = "v1"  # bump when the bytes we would produce for a (content, level) change
 

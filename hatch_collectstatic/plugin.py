@@ -49,7 +49,8 @@ class CollectStaticBuildHook(BuildHookInterface):  # type: ignore[type-arg]
 
     # -- hatchling's entry points --------------------------------------------------
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        if skip_requested():
+        if skip_requested() and self.target_name != "sdist":
+            # An sdist still gets the sources: without them its wheel could not be built.
             self.app.display_info(f"collectstatic: skipped ({SKIP_ENV} is set)")
             return
         if self.target_name not in ("wheel", "sdist"):
@@ -120,8 +121,8 @@ class CollectStaticBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         if settings.manifest:
             parts.append(f"{result.rewritten:,} rewritten")
         if settings.compress:
-            count = len(settings.compress)
-            parts.append(f"{count} compressed variant{'' if count == 1 else 's'} each")
+            count = len(result.variants)
+            parts.append(f"{count:,} compressed variant{'' if count == 1 else 's'}")
         parts.append(f"{time.monotonic() - started:.1f} s")
         self.app.display_info("collectstatic: " + ", ".join(parts))
         return output

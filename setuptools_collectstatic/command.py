@@ -34,7 +34,7 @@ from collectstatic.build import (
     sdist_sources,
     skip_requested,
 )
-from collectstatic.config import Settings
+from collectstatic.config import STATE_DIR, Settings
 from collectstatic.errors import CollectStaticError, ConfigError
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ class build_collectstatic(Command):
 
     @staticmethod
     def _remove_stale(target: Path, names: set[str]) -> None:
-        state = target / ".collectstatic"
+        state = target / STATE_DIR
         if state.is_dir() and not state.is_symlink():
             shutil.rmtree(state)
         for name in sorted(names):

@@ -361,6 +361,6 @@ def test_find_all_first_and_verbosity(project: Path) -> None:
 def test_find_reports_missing_and_fails(project: Path) -> None:
     proc = cli("find", "css/site.css", "nope.css", "../pyproject.toml", cwd=project, check=False)
     assert proc.returncode == 1
-    assert "No matching file found for 'nope.css'." in proc.stderr
-    assert "No matching file found for '../pyproject.toml'." in proc.stderr
+    assert "error: No matching file found for 'nope.css'." in proc.stderr
+    assert "error: No matching file found for '../pyproject.toml'." in proc.stderr
     assert "Found 'css/site.css' here" in proc.stdout
