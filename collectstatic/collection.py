@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -141,8 +142,10 @@ class _State:
         payload = {"version": STATE_VERSION, "sources": self.sources,
                    "outputs": dict(sorted(self.outputs.items())), "post": self.post,
                    "file_mode": self.file_mode}
-        _write_bytes_atomic(self.path, json.dumps(payload, sort_keys=True).encode(), tmp_dir,
-                            None)
+        with _atomic_file(self.path, tmp_dir, None) as handle:
+            # streamed: a large record is never one string in memory
+            json.dump(payload, io.TextIOWrapper(handle, encoding="utf-8", write_through=True),
+                      sort_keys=True)
 
     def output_intact(self, root: Path, name: str) -> bool:
         recorded = self.outputs.get(name)
@@ -172,17 +175,23 @@ def _place(tmp: str, dest: Path, mode: int | None) -> None:
     os.replace(tmp, dest)
 
 
-def _write_bytes_atomic(dest: Path, data: bytes, tmp_dir: Path, mode: int | None) -> None:
+@contextlib.contextmanager
+def _atomic_file(dest: Path, tmp_dir: Path, mode: int | None) -> Iterator[Any]:
+    """A binary file that appears at ``dest`` whole, or not at all."""
     tmp = _tmp_name(tmp_dir)
     try:
-        fd = _open_new(tmp)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        with os.fdopen(_open_new(tmp), "wb") as handle:
+            yield handle
         _place(tmp, dest, mode)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _write_bytes_atomic(dest: Path, data: bytes, tmp_dir: Path, mode: int | None) -> None:
+    with _atomic_file(dest, tmp_dir, mode) as handle:
+        handle.write(data)
 
 
 def _copy_hashing(source: str, dest: Path | None, tmp_dir: Path, mode: int | None
@@ -289,6 +298,7 @@ class _Run:
         self.tmp_dir = self.root / STATE_DIR / "tmp"
         self.result = CollectResult(root=self.root, link=self.link, dry_run=options.dry_run)
         self.made_dirs: set[Path] = set()
+        self._previous_manifest: dict[str, Any] | None = None
         self.dir_lock = threading.Lock()
 
     # directories -----------------------------------------------------------------
@@ -309,11 +319,20 @@ class _Run:
             self.made_dirs.add(directory)
 
     def parallel(self, function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """``[function(item) for item in items]`` on the worker threads, in order.
+
+        Work is submitted a window at a time: a pool given 100,000 items at
+        once holds 100,000 futures, and memory must stay flat in tree size.
+        """
         workers = min(self.settings.workers, max(1, len(items)))
         if workers <= 1:
             return [function(item) for item in items]
+        window = workers * 64
+        results: list[Any] = []
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(function, items))
+            for start in range(0, len(items), window):
+                results.extend(pool.map(function, items[start:start + window]))
+        return results
 
     # phase 0 ---------------------------------------------------------------------
     def clear(self) -> None:
@@ -411,15 +430,16 @@ class _Run:
         digests = {name: records[name]["md5"] for name in files}
         settings = self.settings
         key = _md5_json([sorted(digests.items()), settings.static_url, settings.js_modules,
-                         settings.strict, self.keep_plain,
+                         settings.strict, self.keep_plain, settings.manifest_name,
                          [(name, settings.level(name)) for name in settings.compress]])
         previous = self.state.post
-        if previous.get("key") == key and all(
+        old_paths = self.previous_manifest().get("paths") if previous.get("key") == key else None
+        if old_paths is not None and all(
                 self.state.output_intact(self.root, output)
-                for output in [*previous["paths"].values(), *previous.get("variants", [])]):
-            # Same inputs, same settings, outputs intact: the previous answer stands.
-            paths, extra = previous["paths"], previous["extra"]
-            variants = previous.get("variants", [])
+                for output in [*old_paths.values(), *previous.get("variants", [])]):
+            # Same inputs, same settings, outputs and manifest intact: the
+            # previous answer stands, and nothing is written.
+            paths, variants = old_paths, previous.get("variants", [])
             self.result.warnings.extend(previous["warnings"])
             self.result.rewritten = previous["rewritten"]
         else:
@@ -435,12 +455,26 @@ class _Run:
                 for hashed in paths.values():
                     extra[hashed]["encodings"] = made.get(hashed, {})
                 variants = self.result.variants
-            self.state.post = {"key": key, "paths": paths, "extra": extra,
-                               "warnings": plan.warnings, "rewritten": self.result.rewritten,
-                               "memo": plan.memo, "variants": variants}
+            self.state.post = {"key": key, "warnings": plan.warnings,
+                               "rewritten": self.result.rewritten, "memo": plan.memo,
+                               "variants": variants}
+            self.write_manifest(paths, extra)
         self.result.manifest = paths
         self.result.variants = list(variants)
-        self.write_manifest(paths, extra)
+
+    def previous_manifest(self) -> dict[str, Any]:
+        """The manifest the last run wrote, if it is still as written; else {}."""
+        if self._previous_manifest is None:
+            from .manifest import read_manifest
+
+            self._previous_manifest = {}
+            name = self.settings.manifest_name
+            if self.state.output_intact(self.root, name):
+                try:
+                    self._previous_manifest = read_manifest((self.root / name).read_bytes())
+                except (OSError, ValueError):
+                    pass
+        return self._previous_manifest
 
     def compress(self, outputs: Mapping[str, str]) -> dict[str, dict[str, int]]:
         """Precompressed siblings of ``outputs`` (root-relative name -> md5)."""
@@ -473,7 +507,7 @@ class _Run:
                 raise CollectError(f"{files[name].path}: cannot read ({exc.strerror})") from None
 
         previous = self.state.post
-        old_extra = previous.get("extra", {})
+        old_extra = self.previous_manifest().get("collectstatic", {}).get("files", {})
         processed = post_process(digests, read, static_url=self.settings.static_url,
                                  js_modules=self.settings.js_modules, memo=previous.get("memo"))
         if any(not self.state.output_intact(self.root, processed.paths[name])
@@ -607,11 +641,11 @@ class _Run:
             for (found, _), entry in zip(pending, self.parallel(self.copy_one, pending)):
                 records[found.name] = entry
             wanted: set[str] = set()
+            copied = set(self.result.copied)
             for found in files:
                 if records[found.name]["keep"] and not options.dry_run:
                     wanted.add(found.name)
-                    if found.name in self.result.copied or \
-                            found.name not in self.state.outputs:
+                    if found.name in copied or found.name not in self.state.outputs:
                         self.state.outputs[found.name] = \
                             _out_key(str(self.root / found.name)) or []
             old_plain = {n for n, e in self.state.sources.items() if e.get("keep")}

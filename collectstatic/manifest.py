@@ -6,12 +6,14 @@ rewritten bytes and the problems found. The caller writes files.
 
 Order
 -----
-References are discovered once per CSS/JS file, by rewriting it with a resolver
-that answers placeholder hashed names of the final shape (the ignored blocks of
+Every CSS/JS file is rewritten once with a resolver that answers the final
+hashed names of non-CSS/JS targets (their names are their content's) and
+placeholder names of the final shape for CSS/JS targets (the ignored blocks of
 Django's later patterns depend on the text the earlier ones produced, so the
-shape must be right). Files are then rewritten exactly once each, in dependency
-order (targets first), so chains of any depth work; Django gives up after 5
-passes.
+shape must be right). A file that references no other CSS/JS file -- most of
+them -- is final after that one pass and its text is dropped. The others are
+rewritten once more, in dependency order (targets first), so chains of any
+depth work; Django gives up after 5 passes.
 
 Cycles
 ------
@@ -33,7 +35,8 @@ Memo
 ----
 A CSS/JS file's final bytes depend only on its own bytes and the hashed names
 of the files it references (and the settings). ``Processed.memo`` records, per
-file, the content md5, the targets and the hashed names they had; given back
+file, the content md5, the targets and a digest of the hashed names they had
+(and the final md5 where rewriting changed the bytes); given back
 as ``memo=``, every acyclic file whose content and targets' hashed names are
 unchanged keeps its answer without being read or rewritten. Such files are
 listed in ``Processed.reused``: their bytes are not in ``rewritten``.
@@ -47,7 +50,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rewrite import Reference, hashed_name, is_adjustable, rewrite_references
+from .rewrite import RewriteResult, hashed_name, is_adjustable, rewrite_references
 
 __all__ = ["Processed", "manifest_bytes", "post_process", "read_manifest"]
 
@@ -68,7 +71,6 @@ class Processed:
     final_digests: dict[str, str]  # md5 hexdigest of the final bytes, every collected file
     errors: list[str] = field(default_factory=list)  # broken references, undecodable files
     warnings: list[str] = field(default_factory=list)  # missing source maps
-    references: dict[str, list[Reference]] = field(default_factory=dict)  # per CSS/JS file
     memo: dict[str, Any] = field(default_factory=dict)  # give back as post_process(memo=)
     reused: frozenset[str] = frozenset()  # answered from the memo: bytes not recomputed
 
@@ -125,6 +127,11 @@ def _strongly_connected(nodes: list[str], edges: Mapping[str, list[str]]) -> lis
     return components
 
 
+def _deps_key(targets: list[str], paths: Mapping[str, str]) -> str:
+    """What a file's rewritten bytes depend on besides its own: its targets' names."""
+    return _md5("\0".join(f"{target}\0{paths.get(target)}" for target in targets).encode())
+
+
 def _decode(name: str, data: bytes) -> tuple[str | None, str | None]:
     try:
         return data.decode("utf-8"), None
@@ -157,7 +164,6 @@ def post_process(
     rewritten: dict[str, bytes] = {}
     errors: list[str] = []
     warnings: list[str] = []
-    found: dict[str, list[Reference]] = {}
     settings = [static_url, js_modules]
     old: Mapping[str, Any] = {}
     if memo and memo.get("settings") == settings:
@@ -169,126 +175,128 @@ def post_process(
         entry = old.get(name)
         if entry is None or entry["md5"] != digests[name]:
             return None
-        if any(target not in digests for target in entry["targets"]) or \
-                any(target in digests for target in entry["missing"]):
+        if any(target not in digests for target in entry.get("targets", ())) or \
+                any(target in digests for target in entry.get("missing", ())):
             return None  # the set of collected files changed under it
         return entry
 
-    adjustable = [name for name in names if is_adjustable(name, js_modules)]
-    sources: dict[str, bytes] = {}
-    texts: dict[str, str] = {}
-    undecodable: set[str] = set()
-
-    def text_of(name: str) -> str | None:
-        if name not in texts and name not in undecodable:
-            data = read(name)
-            sources[name] = data
-            text, problem = _decode(name, data)
-            if problem is not None:
-                errors.append(problem)
-                undecodable.add(name)
-            else:
-                texts[name] = text  # type: ignore[assignment]
-        return texts.get(name)
-
+    adjustable = {name for name in names if is_adjustable(name, js_modules)}
     for name in names:
         if name not in adjustable:
             paths[name] = hashed_name(name, digests[name])
             final_digests[name] = digests[name]
 
-    def placeholder(target: str) -> str | None:
-        return hashed_name(target, _PLACEHOLDER) if target in digests else None
+    texts: dict[str, str] = {}  # only files still waiting for CSS/JS targets
 
+    def load(name: str) -> str | None:
+        text, problem = _decode(name, read(name))
+        if problem is not None:  # copied unrewritten, named by its own bytes
+            errors.append(problem)
+            paths[name] = hashed_name(name, digests[name])
+            final_digests[name] = digests[name]
+        return text
+
+    def rewrite(name: str, text: str, resolve: Callable[[str], str | None]) -> RewriteResult:
+        return rewrite_references(name, text, resolve, static_url=static_url,
+                                  js_modules=js_modules)
+
+    def finish(name: str, result: RewriteResult, cyclic: bool = False) -> None:
+        final = result.text.encode("utf-8")
+        digest = _md5(final)
+        if not cyclic:
+            paths[name] = hashed_name(name, digest)
+        final_digests[name] = digest
+        if digest != digests[name]:
+            rewritten[name] = final
+        own_warnings = []
+        for ref in result.references:
+            if ref.missing:
+                (own_warnings if ref.warning else errors).append(ref.describe(name))
+        warnings.extend(own_warnings)
+        if not cyclic and not any(ref.missing and not ref.warning for ref in result.references):
+            # (a reference to a directory, url(img/), is left as written: it
+            # names no file, so nothing about it can change)
+            targets = sorted({ref.target for ref in result.references
+                              if not ref.missing and ref.target in digests})
+            entry: dict[str, Any] = {"md5": digests[name]}
+            if digest != digests[name]:
+                entry["final"] = digest
+            if targets:
+                entry["targets"] = targets
+                entry["deps"] = _deps_key(targets, paths)
+            missing = sorted({ref.target for ref in result.references if ref.missing})
+            if missing:
+                entry["missing"] = missing
+            if own_warnings:
+                entry["warnings"] = own_warnings
+            new_memo[name] = entry
+
+    def first_pass(target: str) -> str | None:
+        # Final names for non-CSS/JS targets; placeholders of the final shape for
+        # CSS/JS ones, whose names are not known yet.
+        if target not in digests:
+            return None
+        return hashed_name(target, _PLACEHOLDER) if target in adjustable else paths[target]
+
+    # One pass over every CSS/JS file: a file whose references name no other
+    # CSS/JS file is final now (most are); the others wait for their targets.
     edges: dict[str, list[str]] = {}
     candidates: dict[str, Mapping[str, Any]] = {}
-    for name in adjustable:
+    for name in sorted(adjustable):
         entry = remembered(name)
         if entry is not None:
             candidates[name] = entry
-            targets = entry["targets"]
+            edges[name] = [target for target in entry.get("targets", ()) if target in adjustable]
+            continue
+        text = load(name)
+        if text is None:
+            continue
+        result = rewrite(name, text, first_pass)
+        waits_for = sorted({ref.target for ref in result.references
+                            if not ref.missing and ref.target in adjustable})
+        if waits_for:
+            texts[name] = text
+            edges[name] = waits_for
         else:
-            text = text_of(name)
-            if text is None:
-                continue
-            result = rewrite_references(
-                name, text, placeholder, static_url=static_url, js_modules=js_modules
-            )
-            targets = sorted({ref.target for ref in result.references
-                              if not ref.missing and ref.target in digests})
-        edges[name] = sorted(target for target in targets if target in adjustable)
-    for name in undecodable:  # copied unrewritten, named by their own bytes
-        paths[name] = hashed_name(name, digests[name])
-        final_digests[name] = digests[name]
+            finish(name, result)
+    graph = {name: [t for t in targets if t in edges] for name, targets in edges.items()}
 
-    def rewrite(name: str, resolve: Callable[[str], str | None]) -> tuple[str, list[Reference]]:
-        result = rewrite_references(
-            name, texts[name], resolve, static_url=static_url, js_modules=js_modules
-        )
-        return result.text, result.references
-
-    for component in _strongly_connected(sorted(edges), edges):
+    for component in _strongly_connected(sorted(graph), graph):
         members = set(component)
-        cyclic = len(component) > 1 or component[0] in edges[component[0]]
+        cyclic = len(component) > 1 or component[0] in graph[component[0]]
         if not cyclic:
             name = component[0]
             entry = candidates.get(name)
-            if entry is not None and all(paths.get(t) == h for t, h in entry["deps"].items()):
-                paths[name] = entry["hashed"]
-                final_digests[name] = entry["final_md5"]
-                warnings.extend(entry["warnings"])
+            targets = entry.get("targets", ()) if entry is not None else ()
+            if entry is not None and (not targets or entry["deps"] == _deps_key(targets, paths)):
+                final = entry.get("final", entry["md5"])
+                paths[name] = hashed_name(name, final)
+                final_digests[name] = final
+                warnings.extend(entry.get("warnings", ()))
                 new_memo[name] = entry
                 reused.add(name)
                 continue
-        if any(text_of(name) is None for name in component):
-            for name in component:  # became undecodable since it was remembered
-                paths[name] = hashed_name(name, digests[name])
-                final_digests[name] = digests[name]
+        for name in component:
+            if name not in texts:
+                text = load(name)  # a remembered file that must be redone
+                if text is not None:
+                    texts[name] = text
+        if any(name not in texts for name in component):
+            for name in component:  # one became undecodable: none can be rewritten
+                paths.setdefault(name, hashed_name(name, digests[name]))
+                final_digests.setdefault(name, digests[name])
             continue
         if cyclic:
             hasher = hashlib.md5()
             for name in component:
-                text, _ = rewrite(
-                    name,
-                    lambda t, inside=members: (
-                        hashed_name(t, _PLACEHOLDER) if t in inside else paths.get(t)
-                    ),
-                )
+                text = rewrite(name, texts[name], lambda t, inside=members: (
+                    hashed_name(t, _PLACEHOLDER) if t in inside else paths.get(t))).text
                 hasher.update(name.encode("utf-8") + b"\0" + text.encode("utf-8") + b"\0")
             shared = hasher.hexdigest()
             for name in component:
                 paths[name] = hashed_name(name, shared)
         for name in component:
-            text, references = rewrite(name, paths.get)
-            final = text.encode("utf-8")
-            digest = _md5(final)
-            if not cyclic:
-                paths[name] = hashed_name(name, digest)
-            final_digests[name] = digest
-            if final != sources[name]:
-                rewritten[name] = final
-            found[name] = references
-            own_warnings = []
-            for ref in references:
-                if ref.missing:
-                    if ref.warning:
-                        own_warnings.append(ref.describe(name))
-                    else:
-                        errors.append(ref.describe(name))
-            warnings.extend(own_warnings)
-            if not cyclic and not any(ref.missing and not ref.warning for ref in references):
-                # (a reference to a directory, url(img/), is left as written:
-                # it names no file, so nothing about it can change)
-                targets = sorted({ref.target for ref in references
-                                  if not ref.missing and ref.target in digests})
-                new_memo[name] = {
-                    "md5": digests[name],
-                    "targets": targets,
-                    "deps": {target: paths[target] for target in targets},
-                    "missing": sorted({ref.target for ref in references if ref.missing}),
-                    "warnings": own_warnings,
-                    "hashed": paths[name],
-                    "final_md5": digest,
-                }
+            finish(name, rewrite(name, texts.pop(name), paths.get), cyclic)
 
     return Processed(
         paths={name: paths[name] for name in names},
@@ -296,7 +304,6 @@ def post_process(
         final_digests={name: final_digests[name] for name in names},
         errors=errors,
         warnings=warnings,
-        references={name: found[name] for name in names if name in found},
         memo={"settings": settings, "files": dict(sorted(new_memo.items()))},
         reused=frozenset(reused),
     )
