@@ -222,3 +222,22 @@ def test_concurrent_runs_do_not_mix(tmp_path: Path) -> None:
     paths = manifest(tmp_path)["paths"]
     assert set(tree_bytes(tmp_path / "out")) == set(paths) | set(paths.values()) | \
         {"staticfiles.json"}
+
+
+def test_remembered_files_repeat_their_warnings(tmp_path: Path) -> None:
+    files = {"s/css/a.css": "a {}\n/*# sourceMappingURL=a.css.map */\n",
+             "s/css/b.css": "b { background: url(x.png) }\n", "s/css/x.png": b"x"}
+    make(tmp_path, files)
+    first = cli("collect", "--noinput", cwd=tmp_path)
+    warning = ("warning: css/a.css:2:1: /*# sourceMappingURL=a.css.map */ -> css/a.css.map is "
+               "not among the collected files")
+    assert warning in first.stderr
+    assert warning in cli("collect", "--noinput", cwd=tmp_path).stderr  # nothing changed
+    (tmp_path / "s/css/x.png").write_bytes(b"changed")  # b.css is redone, a.css remembered
+    assert warning in cli("collect", "--noinput", cwd=tmp_path).stderr
+    (tmp_path / "s/css/a.css.map").write_text("{}")  # the map appears: no more warning
+    last = cli("collect", "--noinput", cwd=tmp_path)
+    assert "warning" not in last.stderr
+    paths = manifest(tmp_path)["paths"]
+    assert paths["css/a.css.map"].split("/")[-1] in (tmp_path / "out" / paths["css/a.css"]
+                                                     ).read_text()
