@@ -607,10 +607,13 @@ def collect(settings: Settings, options: CollectOptions | None = None, *,
     run = _Run(settings, options or CollectOptions(), log)
     try:
         return run.run()
-    except PermissionError as exc:
-        raise CollectError(f"{exc.filename}: permission denied ({exc.strerror})") from None
     except OSError as exc:
-        if exc.filename:
-            raise CollectError(f"{exc.filename}: {exc.strerror}") from None
+        # os.replace/os.link name our temporary file first: the output is the
+        # second name, and the one the user can do something about.
+        path = exc.filename2 if exc.filename2 is not None else exc.filename
+        if isinstance(exc, PermissionError):
+            raise CollectError(f"{path}: permission denied ({exc.strerror})") from None
+        if path:
+            raise CollectError(f"{path}: {exc.strerror}") from None
         raise CollectError(f"{settings.root}: {exc.strerror or exc}") from None
 
