@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from typing import Any
 
 from .config import STATE_DIR, Settings
 from .errors import BrokenReferencesError, CollectError
-from .finders import Found, Listing, list_sources
+from .finders import Found, Listing, list_sources, name_collisions
 
 __all__ = ["CollectOptions", "CollectResult", "collect", "root_has_files"]
 
@@ -515,6 +516,13 @@ class _Run:
                 f"e.g. 'vendor'; files by name or by path relative to their source dir, "
                 f"e.g. 'css/*.map')")
         self.result.warnings.extend(settings.warnings)
+        for group in name_collisions(listing.files):
+            # NFC and NFD spellings look alike: show those with escapes.
+            alike = len({unicodedata.normalize("NFC", name) for name in group}) < len(group)
+            self.result.warnings.append(
+                " and ".join(map(ascii if alike else repr, group)) + " differ only in letter "
+                "case or Unicode normalization: they are one file on case- or "
+                "normalization-insensitive file systems (macOS, Windows); rename all but one")
 
         with self.locked():
             if options.clear:
