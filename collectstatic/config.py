@@ -429,7 +429,7 @@ class _Validator:
             return []
         result: list[str] = []
         for index, item in enumerate(value):
-            if item not in COMPRESSORS:
+            if not isinstance(item, str) or item not in COMPRESSORS:
                 self.problem(f"{key}[{index}]", "one of " + ", ".join(map(repr, COMPRESSORS)),
                              item)
             elif item not in result:
