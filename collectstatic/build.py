@@ -58,7 +58,12 @@ def collect_for_build(settings: Settings, dest: Path | str | None = None, *,
         real_source = os.path.realpath(source.path)
         if real_target == real_source or real_target.startswith(real_source + os.sep):
             raise ConfigError([f"build directory {target} lies inside {source.origin}"])
-    build_settings = dataclasses.replace(settings, root=target, link=False)
+    # Modes that do not follow the builder's umask (setuptools copies them
+    # into the wheel), unless configured.
+    build_settings = dataclasses.replace(
+        settings, root=target, link=False,
+        file_mode=0o644 if settings.file_mode is None else settings.file_mode,
+        dir_mode=0o755 if settings.dir_mode is None else settings.dir_mode)
     result = collect(build_settings, CollectOptions(), log=log)
     return BuildOutput(settings=settings, root=target, result=result)
 
