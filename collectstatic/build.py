@@ -60,7 +60,12 @@ def collect_for_build(settings: Settings, dest: Path | str | None = None, *,
         if real_target == real_source or real_target.startswith(real_source + os.sep):
             raise ConfigError([f"build directory {target} lies inside {source.origin}"],
                               source=str(settings.project_root / "pyproject.toml"))
-    build_settings = dataclasses.replace(settings, root=target, link=False)
+    # Modes that do not follow the builder's umask (setuptools copies them
+    # into the wheel), unless configured.
+    build_settings = dataclasses.replace(
+        settings, root=target, link=False,
+        file_mode=0o644 if settings.file_mode is None else settings.file_mode,
+        dir_mode=0o755 if settings.dir_mode is None else settings.dir_mode)
     # A wheel build collects into a fresh dir: keep compressed variants in a
     # per-project cache so that only changed content is compressed again.
     cache = default_build_cache_dir(settings.project_root) if dest is not None else None

@@ -68,8 +68,16 @@ def _settings(args: argparse.Namespace, overrides: dict[str, Any]) -> Settings:
     return load_settings(Path(args.config), overrides=overrides, overrides_origin="--")
 
 
+def _printable(message: str) -> str:
+    """``message`` on one line: control characters (from file names or hostile CSS:
+    NUL, CR, newlines, terminal escapes) shown as ``\\x1b``-style escapes."""
+    if message.isprintable():
+        return message
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in message)
+
+
 def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+    print(f"warning: {_printable(message)}", file=sys.stderr)
 
 
 def _confirm(settings: Settings, args: argparse.Namespace) -> None:
@@ -146,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve.run(args, _settings(args, {}), log=lambda line: print(line, flush=True))
         return _collect(args) if args.command == "collect" else _find(args)
     except CollectStaticError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

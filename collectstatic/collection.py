@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from typing import Any, NamedTuple
 
 from .config import STATE_DIR, Settings
 from .errors import BrokenReferencesError, CollectError
-from .finders import Found, Listing, list_sources
+from .finders import Found, Listing, list_sources, name_collisions
 
 __all__ = ["CollectOptions", "CollectResult", "collect", "root_has_files"]
 
@@ -621,6 +622,13 @@ class _Run:
                 f"e.g. 'vendor'; files by name or by path relative to their source dir, "
                 f"e.g. 'css/*.map')")
         self.result.warnings.extend(settings.warnings)
+        for group in name_collisions(listing.files):
+            # NFC and NFD spellings look alike: show those with escapes.
+            alike = len({unicodedata.normalize("NFC", name) for name in group}) < len(group)
+            self.result.warnings.append(
+                " and ".join(map(ascii if alike else repr, group)) + " differ only in letter "
+                "case or Unicode normalization: they are one file on case- or "
+                "normalization-insensitive file systems (macOS, Windows); rename all but one")
 
         with self.locked():
             if options.clear:
@@ -720,10 +728,13 @@ def collect(settings: Settings, options: CollectOptions | None = None, *,
     run = _Run(settings, options or CollectOptions(), log)
     try:
         return run.run()
-    except PermissionError as exc:
-        raise CollectError(f"{exc.filename}: permission denied ({exc.strerror})") from None
     except OSError as exc:
-        if exc.filename:
-            raise CollectError(f"{exc.filename}: {exc.strerror}") from None
+        # os.replace/os.link name our temporary file first: the output is the
+        # second name, and the one the user can do something about.
+        path = exc.filename2 if exc.filename2 is not None else exc.filename
+        if isinstance(exc, PermissionError):
+            raise CollectError(f"{path}: permission denied ({exc.strerror})") from None
+        if path:
+            raise CollectError(f"{path}: {exc.strerror}") from None
         raise CollectError(f"{settings.root}: {exc.strerror or exc}") from None
 

@@ -66,6 +66,7 @@ KEYS: dict[str, tuple[str, Any]] = {
     "compress-levels": ("table of algorithm = int", {}),
     "workers": ("int >= 1", None),
     "link": ("bool", False),
+    "follow-external-symlinks": ("bool", False),
     "file-mode": ('octal string such as "0o644"', None),
     "dir-mode": ('octal string such as "0o755"', None),
 }
@@ -101,6 +102,7 @@ class Settings:
     compress_levels: Mapping[str, int] = field(default_factory=dict)
     workers: int = 1
     link: bool = False
+    follow_external_symlinks: bool = False  # symlinks in sources may lead outside the project
     file_mode: int | None = None
     dir_mode: int | None = None
     warnings: tuple[str, ...] = ()
@@ -245,7 +247,7 @@ class _Validator:
         flags = {
             name: self.boolean(name, get(name, KEYS[name][1]))
             for name in ("default-ignore", "manifest", "strict", "js-modules",
-                         "keep-unhashed", "link")
+                         "keep-unhashed", "link", "follow-external-symlinks")
         }
         manifest_name = self.manifest_name(get("manifest-name", "staticfiles.json"))
         static_url = self.static_url(get("static-url", "/static/"))
@@ -276,6 +278,7 @@ class _Validator:
             compress_levels=levels,
             workers=workers,
             link=flags["link"],
+            follow_external_symlinks=flags["follow-external-symlinks"],
             file_mode=file_mode,
             dir_mode=dir_mode,
             warnings=tuple(self.warnings),
@@ -426,7 +429,7 @@ class _Validator:
             return []
         result: list[str] = []
         for index, item in enumerate(value):
-            if item not in COMPRESSORS:
+            if not isinstance(item, str) or item not in COMPRESSORS:
                 self.problem(f"{key}[{index}]", "one of " + ", ".join(map(repr, COMPRESSORS)),
                              item)
             elif item not in result:

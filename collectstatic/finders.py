@@ -12,13 +12,14 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .config import Settings, Source
 from .errors import CollectError
 
-__all__ = ["Found", "Listing", "find", "list_sources"]
+__all__ = ["Found", "Listing", "find", "list_sources", "name_collisions"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def _matches(name: str, patterns: tuple[str, ...], used: set[str]) -> bool:
 
 
 def _walk(source: Source, patterns: tuple[str, ...], used: set[str],
-          allowed: tuple[str, ...]) -> Iterator[str]:
+          allowed: tuple[str, ...] | None) -> Iterator[str]:
     """Yield paths relative to ``source.path`` (os.sep-joined, sorted)."""
     top = str(source.path)
     # Directories on the current descent, by identity: a symlink back into one
@@ -97,14 +98,17 @@ def _walk(source: Source, patterns: tuple[str, ...], used: set[str],
     yield from walk(top, "")
 
 
-def _check_link(path: str, allowed: tuple[str, ...]) -> None:
+def _check_link(path: str, allowed: tuple[str, ...] | None) -> None:
+    """Broken links are errors; so are links leaving ``allowed`` (None: any target)."""
     target = os.path.realpath(path)
     if not os.path.exists(target):
         raise CollectError(f"{path}: broken symlink (it points to {os.readlink(path)!r}, "
                            f"which does not exist); fix or remove it, or ignore its name")
-    if not any(target == root or target.startswith(root + os.sep) for root in allowed):
+    if allowed is not None and \
+            not any(target == root or target.startswith(root + os.sep) for root in allowed):
         raise CollectError(f"{path}: symlink leads outside the project and its source dirs "
-                           f"(to {target}); copy the files into the project instead")
+                           f"(to {target}); copy the files into the project, or set "
+                           f"follow-external-symlinks = true to collect through it")
 
 
 def _allowed_roots(settings: Settings) -> tuple[str, ...]:
@@ -118,7 +122,7 @@ def list_sources(settings: Settings, extra_ignore: tuple[str, ...] = ()) -> List
     user_patterns = [posixpath.normpath(p) for p in (*settings.ignore, *extra_ignore)]
     patterns = tuple(dict.fromkeys([*user_patterns, *settings.ignore_patterns]))
     used: set[str] = set()
-    allowed = _allowed_roots(settings)
+    allowed = None if settings.follow_external_symlinks else _allowed_roots(settings)
     listing = Listing()
     for source in settings.sources:
         for rel in _walk(source, patterns, used, allowed):
@@ -131,6 +135,16 @@ def list_sources(settings: Settings, extra_ignore: tuple[str, ...] = ()) -> List
                 listing.files[name] = found
     listing.unused_patterns = [p for p in dict.fromkeys(user_patterns) if p not in used]
     return listing
+
+
+def name_collisions(names: Iterable[str]) -> list[tuple[str, ...]]:
+    """Groups of names that differ only in letter case or Unicode normalization
+    (``Logo.png``/``logo.png``, NFC/NFD ``é``): one file on macOS and Windows."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(names):
+        key = unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+        groups.setdefault(key, []).append(name)
+    return [tuple(group) for group in groups.values() if len(group) > 1]
 
 
 def find(settings: Settings, name: str, *, first: bool = False) -> list[str]:
