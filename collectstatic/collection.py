@@ -611,6 +611,7 @@ class _Run:
     def run(self) -> CollectResult:
         settings, options = self.settings, self.options
         listing = list_sources(settings, options.extra_ignore)
+        self.check_reserved_names(listing)
         self.result.skipped = [found.name for found in listing.conflicts]
         for found in listing.conflicts:
             self.log(f"Found another file with the destination path '{found.name}'. It will be "
@@ -686,6 +687,17 @@ class _Run:
         self.result.post_processed.sort()
         self.result.files = sorted(wanted)
         return self.result
+
+    def check_reserved_names(self, listing: Listing) -> None:
+        """Names in root that are ours: a source file there would be clobbered."""
+        for name, found in listing.files.items():
+            if name.split("/", 1)[0] == STATE_DIR:
+                raise CollectError(f"{found.path}: collects as {name!r}, but {STATE_DIR}/ in "
+                                   f"root holds collectstatic's own record; rename it or add "
+                                   f"{STATE_DIR!r} to ignore")
+            if self.post and name == self.settings.manifest_name:
+                raise CollectError(f"{found.path}: collects as {name!r}, the name of the "
+                                   f"manifest; rename it, ignore it, or set manifest-name")
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:

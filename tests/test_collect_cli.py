@@ -364,3 +364,18 @@ def test_find_reports_missing_and_fails(project: Path) -> None:
     assert "error: No matching file found for 'nope.css'." in proc.stderr
     assert "error: No matching file found for '../pyproject.toml'." in proc.stderr
     assert "Found 'css/site.css' here" in proc.stdout
+
+
+@pytest.mark.parametrize(("files", "args", "expected"), [
+    ({"s/.collectstatic/state.json": "{}"}, ["--no-default-ignore"],
+     "but .collectstatic/ in root holds collectstatic's own record"),
+    ({"s/staticfiles.json": "{}"}, [], "collects as 'staticfiles.json', the name of the "
+                                       "manifest"),
+])
+def test_source_names_that_root_reserves(tmp_path: Path, files: dict, args: list[str],
+                                         expected: str) -> None:
+    make_project(tmp_path, 'root = "out"\ndirs = ["s"]\n', {"s/a.css": "a", **files})
+    proc = cli("collect", "--noinput", *args, cwd=tmp_path, check=False)
+    assert proc.returncode == 1 and expected in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out/a.css").exists()
