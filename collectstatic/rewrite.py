@@ -67,6 +67,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from urllib.parse import unquote, urldefrag
 
+from ._jsmodules import export_matches, import_matches
+
 __all__ = [
     "Reference",
     "RewriteResult",
@@ -366,22 +368,24 @@ _CSS_PATTERNS = (
 _JS_PATTERNS = (
     _Pattern("sourcemap", _js_source_maps, "//# sourceMappingURL=%(url)s", js_ignored=True),
 )
-_JS_MODULE_PATTERNS = tuple(
-    _Pattern("js-import", _regex_matches(re.compile(regex, re.IGNORECASE)), template, True)
-    for regex, template in (
-        (
-            r"""(?P<matched>import(?P<import>[\s\{][^;]*?|\*\s*as\s*\w+)"""
-            r"""\s*from\s*['"](?P<url>[./].*?)["'])""",
-            'import%(import)s from "%(url)s"',
-        ),
-        (
-            r"""(?P<matched>export(?P<exports>[\s\{][^;]*?)"""
-            r"""\s*from\s*["'](?P<url>[./].*?)["'])""",
-            'export%(exports)s from "%(url)s"',
-        ),
-        (r"""(?P<matched>import\s*['"](?P<url>[./].*?)["'])""", 'import"%(url)s"'),
-        (r"""(?P<matched>import\(["'](?P<url>[./].*?)["']\))""", 'import("%(url)s")'),
-    )
+# Django's first two JS-module regexes are quadratic (a lazy ``[^;]*?``): the
+# matchers in _jsmodules.py give the same matches in linear time.
+_JS_MODULE_PATTERNS = (
+    _Pattern("js-import", import_matches, 'import%(import)s from "%(url)s"', True),
+    _Pattern("js-import", export_matches, 'export%(exports)s from "%(url)s"', True),
+    *(
+        _Pattern("js-import", _regex_matches(re.compile(regex, re.IGNORECASE)), template, True)
+        for regex, template in (
+            (r"""(?P<matched>import\s*['"](?P<url>[./].*?)["'])""", 'import"%(url)s"'),
+            (r"""(?P<matched>import\(["'](?P<url>[./].*?)["']\))""", 'import("%(url)s")'),
+        )
+    ),
+)
+DJANGO_JS_MODULE_RES = (  # Django 6.1's own, for the equivalence tests
+    re.compile(r"""(?P<matched>import(?P<import>[\s\{][^;]*?|\*\s*as\s*\w+)"""
+               r"""\s*from\s*['"](?P<url>[./].*?)["'])""", re.IGNORECASE),
+    re.compile(r"""(?P<matched>export(?P<exports>[\s\{][^;]*?)"""
+               r"""\s*from\s*["'](?P<url>[./].*?)["'])""", re.IGNORECASE),
 )
 
 

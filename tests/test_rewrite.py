@@ -517,3 +517,48 @@ def test_ten_megabytes_on_one_line(unit: str, found: int | None) -> None:
     assert len(result.text) >= len(text)
     sourcemap = "/*# sourceMappingURL=" + " " * 10_000_000 + "x"
     assert rewrite_references("css/app.css", sourcemap, resolve).references == []
+
+
+# -- JS-module matchers (js-modules = true): Django's regexes, in linear time ---------
+
+_js_pieces = st.lists(
+    st.sampled_from([
+        "import", "IMPORT", "export", "Export", "from", "FROM", " ", "  ", "\n", "\t", ";",
+        "{", "}", "*", "as", "a\u017f", "x", "a_1", "'", '"', ".", "/", "./a.js", "'./b.js'",
+        '"../c.js"', "é", "\u3000", "(", ")", "import ", " from ", "* as ns ",
+    ]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_js_pieces)
+def test_js_module_matchers_match_djangos_regexes(text: str) -> None:
+    from collectstatic._jsmodules import export_matches, import_matches
+
+    import_re, export_re = rewrite.DJANGO_JS_MODULE_RES
+    assert list(import_matches(text)) == _spans(import_re.finditer(text))
+    assert list(export_matches(text)) == _spans(export_re.finditer(text))
+
+
+@pytest.mark.parametrize("text", [
+    "import { a } from './a.js';\nimport {b,\n c} from \"../b.js\";",
+    "import * as ns from './n.js'", "import * as xfrom'./y.js'", "export { q } from './q.js'",
+    "import a\nimport b from './b.js'", "import a; import b from './b.js'",
+    "imPort x FROM './x.js'", "import{a}from'./a.js'",
+])
+def test_js_module_matchers_on_examples(text: str) -> None:
+    from collectstatic._jsmodules import export_matches, import_matches
+
+    import_re, export_re = rewrite.DJANGO_JS_MODULE_RES
+    assert list(import_matches(text)) == _spans(import_re.finditer(text))
+    assert list(export_matches(text)) == _spans(export_re.finditer(text))
+
+
+def test_js_modules_is_linear_on_imports_without_semicolons() -> None:
+    # Django's regex takes minutes on this (each "import" scans to the end).
+    text = "import a " * 30_000 + "\nimport b from './b.js'\n"
+    result = rewrite_references("js/app.js", text, lambda t: t.replace(".js", ".0123456789ab.js"),
+                                js_modules=True)
+    assert [ref.url for ref in result.references] == ["./b.js"]
+    assert result.text.endswith("import a \nimport b from \"./b.0123456789ab.js\"\n")
