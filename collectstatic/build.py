@@ -7,6 +7,7 @@ the returned file lists into wheel/sdist entries.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -71,6 +72,19 @@ def collect_for_build(settings: Settings, dest: Path | str | None = None, *,
     cache = default_build_cache_dir(settings.project_root) if dest is not None else None
     result = collect(build_settings, CollectOptions(compress_cache=cache), log=log)
     return BuildOutput(settings=settings, root=target, result=result)
+
+
+def build_staging_dir(settings: Settings) -> Path:
+    """A persistent directory to collect a wheel's files in, per project and settings.
+
+    Wheel builds must not write into the source tree, but collecting into a
+    fresh directory every time makes every build a cold one. Collected here
+    instead (beside the compression cache), a rebuild costs what an unchanged
+    ``collectstatic collect`` costs: the record inside decides, by content, what
+    to redo. Deleting it is always safe.
+    """
+    key = hashlib.md5(repr(settings).encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
+    return default_build_cache_dir(settings.project_root) / f"wheel-{key}"
 
 
 def sdist_sources(settings: Settings) -> list[str]:

@@ -1,7 +1,8 @@
 """The ``collectstatic`` hatchling build hook: backend context in, one core call, files out.
 
-- wheel ``standard``: collect into a fresh temporary directory (never the
-  source tree) and force-include every output where hatchling puts files
+- wheel ``standard``: collect into a persistent per-project staging directory
+  outside the tree (incremental, so rebuilds are cheap; never the source
+  tree) and force-include every output where hatchling puts files
   found at ``root`` (its own ``sources`` rewriting maps ``src/pkg/staticfiles``
   to ``pkg/staticfiles``); whatever sits in ``root`` in the tree is left out.
 - wheel ``editable``: collect into ``root`` in the tree, incrementally.
@@ -12,16 +13,14 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
-import weakref
 from typing import Any, Callable
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 from collectstatic.build import (
     SKIP_ENV,
+    build_staging_dir,
     collect_for_build,
     load_build_settings,
     sdist_sources,
@@ -44,7 +43,6 @@ class CollectStaticBuildHook(BuildHookInterface):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._temp_dirs: list[str] = []
         self._include_path: Callable[..., bool] | None = None
 
     # -- hatchling's entry points --------------------------------------------------
@@ -86,12 +84,10 @@ class CollectStaticBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         return settings
 
     def add_collected(self, settings: Settings, build_data: dict[str, Any]) -> None:
-        """Wheel: collect into a temporary dir and map it to where root belongs."""
-        temp = tempfile.mkdtemp(prefix="collectstatic-")
-        self._temp_dirs.append(temp)
-        # finalize() removes it; this covers --hooks-only and failed builds.
-        weakref.finalize(self, shutil.rmtree, temp, ignore_errors=True)
-        output = self.collect(settings, os.path.join(temp, "root"))
+        """Wheel: collect into a staging dir outside the tree and map it to where
+        root belongs. The staging dir persists, so a rebuild only redoes what
+        changed (see collectstatic.build.build_staging_dir)."""
+        output = self.collect(settings, str(build_staging_dir(settings)))
         root_relative = settings.root_relative
         for path, name in sorted(output.files().items(), key=lambda item: item[1]):
             # A project-relative target: hatchling maps it through its ``sources``
@@ -160,5 +156,3 @@ class CollectStaticBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         if self._include_path is not None:
             del self.build_config.include_path  # the instance attribute: the method is back
             self._include_path = None
-        while self._temp_dirs:
-            shutil.rmtree(self._temp_dirs.pop(), ignore_errors=True)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from .djangoref import find_django_python
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _build_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Builds stage and cache under a temp dir, not the user's ~/.cache."""
+    import os
+
+    saved = os.environ.get("COLLECTSTATIC_CACHE_DIR")
+    os.environ["COLLECTSTATIC_CACHE_DIR"] = str(tmp_path_factory.mktemp("build-cache"))
+    yield
+    if saved is None:
+        del os.environ["COLLECTSTATIC_CACHE_DIR"]
+    else:
+        os.environ["COLLECTSTATIC_CACHE_DIR"] = saved
 
 
 @pytest.fixture(scope="session")

@@ -274,9 +274,11 @@ def test_summary_line_and_per_file_detail_with_verbose(
     assert summary, err
     assert "Copying" not in err
     monkeypatch.setenv("HATCH_VERBOSE", "1")
-    build_wheel(project)
-    assert f"collectstatic: Copying '{project / 'src/pkg/static/pkg/css/app.css'}'" in \
-        printed(capsys)
+    (project / "src/pkg/static/pkg/img/bg.png").write_bytes(b"\x89PNG changed")
+    build_wheel(project)  # a rebuild: the changed file is copied, the others skipped
+    verbose = printed(capsys)
+    assert f"collectstatic: Copying '{project / 'src/pkg/static/pkg/img/bg.png'}'" in verbose
+    assert "collectstatic: Skipping 'pkg/fonts/f.woff2' (not modified)" in verbose
 
 
 # -- sdist ----------------------------------------------------------------------------
@@ -397,3 +399,22 @@ def test_compressed_siblings_ship_beside_their_files(tmp_path: Path,
     for name in compressed:
         assert gzip.decompress(members[name]) == members[name[:-3]]
     assert f"{len(compressed)} compressed variants" in printed(capsys)
+
+
+def test_rebuild_reuses_the_staging_dir_and_never_ships_stale_files(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "p")
+    first = wheel_members(build_wheel(project, tmp_path / "one"))
+    printed(capsys)
+    again = wheel_members(build_wheel(project, tmp_path / "two"))
+    assert again == first
+    assert re.search(r"^collectstatic: 3 files, .*\d s$", printed(capsys), re.M)
+    # what changed is redone, and what is gone does not ship from the staging dir
+    (project / "src/pkg/static/pkg/img/bg.png").unlink()
+    (project / "src/pkg/static/pkg/css/app.css").write_text("body { color: red }\n")
+    third = wheel_members(build_wheel(project, tmp_path / "three"))
+    names = {name for name in third if name.startswith("pkg/staticfiles/")}
+    assert not any("bg." in name for name in names)
+    manifest = json.loads(third["pkg/staticfiles/staticfiles.json"])
+    assert names == {f"pkg/staticfiles/{n}" for n in
+                     {*manifest["paths"], *manifest["paths"].values(), "staticfiles.json"}}
