@@ -9,13 +9,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .collection import CollectOptions, CollectResult, Log, _State, collect
-from .compress import default_build_cache_dir
+from .compress import CACHE_ENV, default_build_cache_dir
 from .config import STATE_DIR, Settings, load_settings
 from .errors import ConfigError
 from .finders import list_sources
@@ -69,13 +70,22 @@ def collect_for_build(settings: Settings, dest: Path | str | None = None, *,
         dir_mode=0o755 if settings.dir_mode is None else settings.dir_mode)
     # A wheel build collects into a fresh dir: keep compressed variants in a
     # per-project cache so that only changed content is compressed again.
-    cache = default_build_cache_dir(settings.project_root) if dest is not None else None
+    cache = _build_compress_cache(settings) if dest is not None else None
     result = collect(build_settings, CollectOptions(compress_cache=cache), log=log)
     return BuildOutput(settings=settings, root=target, result=result)
 
 
-def build_staging_dir(settings: Settings) -> Path:
-    """A persistent directory to collect a wheel's files in, per project and settings.
+def _throwaway(project_root: Path) -> bool:
+    """A project in the temp dir (an sdist unpacked by pip, build or uv): a new
+    path every build, so state kept for it would never be used again."""
+    temp = os.path.realpath(tempfile.gettempdir())
+    real = os.path.realpath(project_root)
+    return real == temp or real.startswith(temp + os.sep)
+
+
+def build_staging_dir(settings: Settings) -> Path | None:
+    """A persistent directory to collect a wheel's files in, per project and
+    settings; None for a throwaway project (collect into a temporary dir then).
 
     Wheel builds must not write into the source tree, but collecting into a
     fresh directory every time makes every build a cold one. Collected here
@@ -83,8 +93,18 @@ def build_staging_dir(settings: Settings) -> Path:
     ``collectstatic collect`` costs: the record inside decides, by content, what
     to redo. Deleting it is always safe.
     """
+    if _throwaway(settings.project_root):
+        return None
     key = hashlib.md5(repr(settings).encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
     return default_build_cache_dir(settings.project_root) / f"wheel-{key}"
+
+
+def _build_compress_cache(settings: Settings) -> Path | None:
+    # Keyed by content, so a cache named by COLLECTSTATIC_CACHE_DIR serves
+    # throwaway projects too; the per-project default would only pile up.
+    if os.environ.get(CACHE_ENV) or not _throwaway(settings.project_root):
+        return default_build_cache_dir(settings.project_root)
+    return None
 
 
 def sdist_sources(settings: Settings) -> list[str]:

@@ -13,7 +13,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
+import weakref
+from pathlib import Path
 from typing import Any, Callable
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
@@ -44,6 +48,7 @@ class CollectStaticBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._include_path: Callable[..., bool] | None = None
+        self._temp_dirs: list[str] = []
 
     # -- hatchling's entry points --------------------------------------------------
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
@@ -87,7 +92,13 @@ class CollectStaticBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         """Wheel: collect into a staging dir outside the tree and map it to where
         root belongs. The staging dir persists, so a rebuild only redoes what
         changed (see collectstatic.build.build_staging_dir)."""
-        output = self.collect(settings, str(build_staging_dir(settings)))
+        staging = build_staging_dir(settings)
+        if staging is None:  # an unpacked sdist: nothing to reuse, nothing to keep
+            staging = Path(tempfile.mkdtemp(prefix="collectstatic-")) / "root"
+            self._temp_dirs.append(str(staging.parent))
+            # finalize() removes it; this covers --hooks-only and failed builds
+            weakref.finalize(self, shutil.rmtree, str(staging.parent), ignore_errors=True)
+        output = self.collect(settings, str(staging))
         root_relative = settings.root_relative
         for path, name in sorted(output.files().items(), key=lambda item: item[1]):
             # A project-relative target: hatchling maps it through its ``sources``
@@ -156,3 +167,5 @@ class CollectStaticBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         if self._include_path is not None:
             del self.build_config.include_path  # the instance attribute: the method is back
             self._include_path = None
+        while self._temp_dirs:
+            shutil.rmtree(self._temp_dirs.pop(), ignore_errors=True)

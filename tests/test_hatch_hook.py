@@ -265,9 +265,9 @@ def test_off_switch_skips_the_hook(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 # -- progress -----------------------------------------------------------------------
 
 def test_summary_line_and_per_file_detail_with_verbose(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        kept_project_dir: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    project = make_project(tmp_path / "p")
+    project = make_project(kept_project_dir)
     build_wheel(project)
     err = printed(capsys)
     summary = re.search(r"^collectstatic: 3 files, (\d+ rewritten, )?\d+\.\d s$", err, re.M)
@@ -401,9 +401,17 @@ def test_compressed_siblings_ship_beside_their_files(tmp_path: Path,
     assert f"{len(compressed)} compressed variants" in printed(capsys)
 
 
+@pytest.fixture
+def kept_project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project outside the system temp dir (as a checkout is): builds keep state."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "systemp"))
+    (tmp_path / "systemp").mkdir()
+    return tmp_path / "checkout"
+
+
 def test_rebuild_reuses_the_staging_dir_and_never_ships_stale_files(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    project = make_project(tmp_path / "p")
+        kept_project_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(kept_project_dir)
     first = wheel_members(build_wheel(project, tmp_path / "one"))
     printed(capsys)
     again = wheel_members(build_wheel(project, tmp_path / "two"))
@@ -418,3 +426,16 @@ def test_rebuild_reuses_the_staging_dir_and_never_ships_stale_files(
     manifest = json.loads(third["pkg/staticfiles/staticfiles.json"])
     assert names == {f"pkg/staticfiles/{n}" for n in
                      {*manifest["paths"], *manifest["paths"].values(), "staticfiles.json"}}
+
+
+def test_a_throwaway_project_leaves_no_staging_behind(tmp_path: Path) -> None:
+    # An sdist unpacked in the temp dir gets a new path every build: nothing kept
+    # for it could be reused, so nothing is kept (pytest's tmp_path is such a dir).
+    import os
+
+    cache = Path(os.environ["COLLECTSTATIC_CACHE_DIR"])
+    before = set(cache.rglob("wheel-*"))
+    project = make_project(tmp_path / "p")
+    members = wheel_members(build_wheel(project))
+    assert "pkg/staticfiles/staticfiles.json" in members
+    assert set(cache.rglob("wheel-*")) == before
