@@ -329,8 +329,10 @@ class _Validator:
             path = self.resolve_path(path_key, raw)
             if path is None:
                 continue
-            if not path.is_dir():
-                found = "a file" if path.exists() else "nothing"
+            # os.path's checks: False on any OSError (a name too long, say),
+            # where pathlib's raise for some on Python < 3.14
+            if not os.path.isdir(path):
+                found = "a file" if os.path.exists(path) else "nothing"
                 self.problem(path_key, "an existing directory", raw, f"{found} is there")
                 continue
             if any(s.path == path and s.prefix == prefix for s in sources):
@@ -367,7 +369,7 @@ class _Validator:
                              "not found in the project (flat or src/ layout) nor installed")
                 continue
             static = package_dir / "static"
-            if not static.is_dir():
+            if not os.path.isdir(static):
                 self.warnings.append(f"{item_key}: app {name!r} has no static/ directory "
                                      f"({package_dir}); nothing is collected from it")
                 continue
@@ -490,7 +492,7 @@ def find_package_dir(name: str, project_root: Path) -> Path | None:
     search += [p for p in sys.path if p and p not in search]
     for directory in search:
         candidate = Path(directory, *parts)
-        if (candidate / "__init__.py").is_file():
+        if os.path.isfile(candidate / "__init__.py"):
             return candidate
     # Installed packages that are not plain directories on sys.path (.pth
     # editable finders, namespace packages): ask the path finders, which locate
@@ -501,7 +503,7 @@ def find_package_dir(name: str, project_root: Path) -> Path | None:
             spec = importlib.machinery.PathFinder.find_spec(
                 ".".join(parts[: depth + 1]) if depth else part, locations
             )
-        except (ImportError, ValueError):
+        except (ImportError, ValueError, OSError):
             spec = None
         if spec is None or not spec.submodule_search_locations:
             spec = _meta_path_spec(".".join(parts[: depth + 1]), locations)
