@@ -395,3 +395,62 @@ def test_relative_links_resolve() -> None:
             assert (DOCS / name).exists(), f"{path.name}: broken link {target}"
             if anchor and name in anchors:
                 assert anchor in anchors[name], f"{path.name}: no anchor {target}"
+
+
+# -- README.md: its commands and examples must be accepted by the code ----------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _readme_blocks(language: str | None = None) -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```", text, re.M | re.S)
+    return [body for lang, body in blocks if language is None or lang == language]
+
+
+def test_readme_cli_commands_parse() -> None:
+    import shlex
+
+    from collectstatic.cli import _parser
+
+    commands = []
+    for block in _readme_blocks():
+        for line in block.splitlines():
+            line = line.strip().removeprefix("$ ")
+            if line.startswith("collectstatic "):
+                commands.append(shlex.split(line.split("  #")[0])[1:])
+    assert len(commands) >= 4, commands
+    for args in commands:
+        _parser().parse_args(args)  # argparse exits (SystemExit) on an unknown flag
+
+
+def test_readme_scripts_exist() -> None:
+    scripts = {match for block in _readme_blocks("sh")
+               for match in re.findall(r"bash (scripts/\S+)", block)}
+    assert scripts >= {"scripts/demo.sh", "scripts/test.sh"}
+    for script in scripts:
+        assert (README.parent / script).is_file(), script
+
+
+def test_readme_configuration_examples_are_valid(tmp_path: Path) -> None:
+    import sys
+
+    from collectstatic.config import KEYS, settings_from_table
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    tables = [tomllib.loads(block) for block in _readme_blocks("toml")]
+    configs = [t["tool"]["collectstatic"] for t in tables if "collectstatic" in t.get("tool", {})]
+    assert len(configs) >= 2
+    for config in configs:
+        assert set(config) <= set(KEYS), set(config) - set(KEYS)
+        # the paths it names, made real, so only the values themselves are judged
+        for item in config.get("dirs", []):
+            (tmp_path / (item["path"] if isinstance(item, dict) else item)).mkdir(
+                parents=True, exist_ok=True)
+        for app in config.get("apps", []):
+            (tmp_path / "src" / app / "static").mkdir(parents=True, exist_ok=True)
+            (tmp_path / "src" / app / "__init__.py").touch()
+        settings_from_table(config, tmp_path)  # raises ConfigError on a bad value
