@@ -299,7 +299,7 @@ class _Run:
         self.tmp_dir = self.root / STATE_DIR / "tmp"
         self.result = CollectResult(root=self.root, link=self.link, dry_run=options.dry_run)
         self.made_dirs: set[Path] = set()
-        self._previous_manifest: dict[str, Any] | None = None
+        self._previous_manifest_bytes: bytes | None = None
         self.dir_lock = threading.Lock()
 
     # directories -----------------------------------------------------------------
@@ -463,19 +463,25 @@ class _Run:
         self.result.manifest = paths
         self.result.variants = list(variants)
 
-    def previous_manifest(self) -> dict[str, Any]:
-        """The manifest the last run wrote, if it is still as written; else {}."""
-        if self._previous_manifest is None:
-            from .manifest import read_manifest
-
-            self._previous_manifest = {}
+    def previous_manifest_bytes(self) -> bytes | None:
+        """The manifest the last run wrote, if it is still as written (read once)."""
+        if self._previous_manifest_bytes is None:
+            self._previous_manifest_bytes = b""
             name = self.settings.manifest_name
             if self.state.output_intact(self.root, name):
-                try:
-                    self._previous_manifest = read_manifest((self.root / name).read_bytes())
-                except (OSError, ValueError):
-                    pass
-        return self._previous_manifest
+                with contextlib.suppress(OSError):
+                    self._previous_manifest_bytes = (self.root / name).read_bytes()
+        return self._previous_manifest_bytes or None
+
+    def previous_manifest(self) -> dict[str, Any]:
+        """That manifest parsed, or {}."""
+        from .manifest import read_manifest
+
+        data = self.previous_manifest_bytes()
+        try:
+            return read_manifest(data) if data else {}
+        except ValueError:
+            return {}
 
     def compress(self, outputs: Mapping[str, str]) -> dict[str, dict[str, int]]:
         """Precompressed siblings of ``outputs`` (root-relative name -> md5)."""
@@ -568,26 +574,21 @@ class _Run:
 
         data = manifest_bytes(paths, {"collectstatic": {"version": 1, "files": extra}})
         manifest_path = self.root / self.settings.manifest_name
-        try:
-            current = manifest_path.read_bytes()
-        except OSError:
-            current = None
-        if current != data:
+        if self.previous_manifest_bytes() != data:
             _write_bytes_atomic(manifest_path, data, self.tmp_dir, self.settings.file_mode)
         self.state.outputs[self.settings.manifest_name] = _out_key(str(manifest_path)) or []
 
     # phase 3 ---------------------------------------------------------------------
     def remove_stale(self, wanted: set[str]) -> None:
+        """Delete what earlier runs wrote and this one no longer wants (never a dry run)."""
         for name in sorted(set(self.state.outputs) - wanted):
             path = self.root / name
             if os.path.lexists(path) and self.state.output_intact(self.root, name):
                 self.log(f"Deleting '{name}' (no longer collected)", 2)
-                if not self.options.dry_run:
-                    os.unlink(path)
-                    self.prune_empty_dirs(path.parent)
+                os.unlink(path)
+                self.prune_empty_dirs(path.parent)
                 self.result.deleted.append(name)
-            if not self.options.dry_run:
-                del self.state.outputs[name]
+            del self.state.outputs[name]
 
     def apply_file_mode(self) -> None:
         """A changed file-mode reaches files that were not rewritten, once."""
