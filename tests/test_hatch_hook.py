@@ -411,11 +411,19 @@ def kept_project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_rebuild_reuses_the_staging_dir_and_never_ships_stale_files(
         kept_project_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from collectstatic.build import build_staging_dir, load_build_settings
+
     project = make_project(kept_project_dir)
     first = wheel_members(build_wheel(project, tmp_path / "one"))
+    staging = build_staging_dir(load_build_settings(project))
+    assert staging is not None
+    staged = {p: p.stat().st_mtime_ns for p in staging.rglob("*") if p.is_file()
+              and ".collectstatic" not in p.parts}
+    assert len(staged) == 7  # 3 plain, 3 hashed, the manifest
     printed(capsys)
     again = wheel_members(build_wheel(project, tmp_path / "two"))
     assert again == first
+    assert {p: p.stat().st_mtime_ns for p in staged} == staged  # nothing was rewritten
     assert re.search(r"^collectstatic: 3 files, .*\d s$", printed(capsys), re.M)
     # what changed is redone, and what is gone does not ship from the staging dir
     (project / "src/pkg/static/pkg/img/bg.png").unlink()
