@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__, serve
+from . import __version__
 from .collection import CollectOptions, collect, root_has_files
 from .config import Settings, load_settings
 from .errors import CollectStaticError
@@ -60,8 +60,25 @@ def _parser() -> argparse.ArgumentParser:
     s = commands.add_parser("serve", parents=[common],
                             help="development server: static files straight from the sources "
                                  "(or the collected root with --collected)")
-    serve.add_arguments(s)
+    add_serve_arguments(s)
     return parser
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``collectstatic serve``; here so that other commands do not
+    import the server (wsgiref, http.server: a tenth of a second)."""
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1, loopback only)")
+    parser.add_argument("--port", type=int, default=8000,
+                        help="port to listen on (default: 8000; 0 picks a free one)")
+    parser.add_argument("--collected", action="store_true",
+                        help="serve the collected root with production headers instead of "
+                             "the sources")
+    parser.add_argument("--prefix", metavar="URL",
+                        help="URL prefix to serve under (default: the path of static-url)")
+    parser.add_argument("--app", metavar="MODULE:CALLABLE",
+                        help="a WSGI application to pass every other request to")
+    parser.add_argument("-q", "--quiet", action="store_true", help="do not log requests")
 
 
 def _settings(args: argparse.Namespace, overrides: dict[str, Any]) -> Settings:
@@ -151,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
+            from . import serve
+
             return serve.run(args, _settings(args, {}), log=lambda line: print(line, flush=True))
         return _collect(args) if args.command == "collect" else _find(args)
     except CollectStaticError as exc:

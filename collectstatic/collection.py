@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -32,11 +32,14 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .config import STATE_DIR, Settings
 from .errors import BrokenReferencesError, CollectError
 from .finders import Found, Listing, list_sources, name_collisions
+
+if TYPE_CHECKING:
+    from .manifest import Processed
 
 __all__ = ["CollectOptions", "CollectResult", "collect", "root_has_files"]
 
@@ -127,6 +130,7 @@ class _State:
         self.outputs: dict[str, list[int]] = {}  # relative output path -> _out_key
         self.post: dict[str, Any] = {}  # the last post-processing answer and its input key
         self.file_mode: int | None = None  # the file-mode the outputs were written with
+        self.loaded: dict[str, Any] | None = None  # the record as read, to skip an equal save
 
     def load(self) -> None:
         try:
@@ -134,6 +138,7 @@ class _State:
         except (OSError, ValueError):
             return  # no record, or an unreadable one: everything counts as new
         if isinstance(data, dict) and data.get("version") == STATE_VERSION:
+            self.loaded = data
             self.sources = dict(data.get("sources", {}))
             self.outputs = dict(data.get("outputs", {}))
             self.post = dict(data.get("post", {}))
@@ -143,14 +148,59 @@ class _State:
         payload = {"version": STATE_VERSION, "sources": self.sources,
                    "outputs": dict(sorted(self.outputs.items())), "post": self.post,
                    "file_mode": self.file_mode}
+        if payload == self.loaded:
+            return  # nothing changed: a no-change run writes nothing at all
         with _atomic_file(self.path, tmp_dir, None) as handle:
-            # streamed: a large record is never one string in memory
-            json.dump(payload, io.TextIOWrapper(handle, encoding="utf-8", write_through=True),
-                      sort_keys=True)
+            _dump_json(payload, handle)
 
     def output_intact(self, root: Path, name: str) -> bool:
         recorded = self.outputs.get(name)
         return recorded is not None and _out_key(os.path.join(root, name)) == recorded
+
+
+def _dump_json(value: Any, handle: Any) -> None:
+    """``json.dump(value, handle, sort_keys=True)``, as UTF-8, but fast and in pieces.
+
+    ``json.dump`` streams through the pure-Python encoder (seconds for a large
+    record); ``json.dumps`` is C but makes one string. Big dicts are written
+    a thousand entries at a time, each batch with ``json.dumps``.
+    """
+    pieces: list[str] = []
+    size = 0
+
+    def emit(text: str) -> None:
+        nonlocal size
+        pieces.append(text)
+        size += len(text)
+        if size > CHUNK:
+            flush()
+
+    def flush() -> None:
+        nonlocal size
+        handle.write("".join(pieces).encode("utf-8"))
+        pieces.clear()
+        size = 0
+
+    def write(node: Any, depth: int) -> None:
+        if isinstance(node, dict) and depth == 0:
+            emit("{")
+            for number, key in enumerate(sorted(node)):
+                emit(f"{', ' if number else ''}{json.dumps(key)}: ")
+                write(node[key], depth + 1)
+            emit("}")
+        elif isinstance(node, dict) and len(node) > 1024:
+            keys = sorted(node)
+            emit("{")
+            for start in range(0, len(keys), 1024):
+                batch = json.dumps({key: node[key] for key in keys[start:start + 1024]},
+                                   sort_keys=True)
+                emit(f"{', ' if start else ''}{batch[1:-1]}")
+            emit("}")
+        else:
+            emit(json.dumps(node, sort_keys=True))
+
+    write(value, 0)
+    flush()
 
 
 # -- atomic file writing ------------------------------------------------------------
@@ -170,69 +220,141 @@ def _open_new(path: str) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
 
 
-def _place(tmp: str, dest: Path, mode: int | None) -> None:
-    if mode is not None:
-        os.chmod(tmp, mode)
-    os.replace(tmp, dest)
+# Where the OS allows it (Linux, O_TMPFILE), a new file is an inode with no
+# name in its destination's own directory, named with linkat(2) through
+# /proc/self/fd once whole: a killed run leaves nothing behind, and no rename
+# between directories takes the file system's rename lock (measured: a third
+# of a cold run went to the temporary file and its rename). Elsewhere it is a
+# named file under root/.collectstatic/tmp, renamed into place. An existing
+# name is always replaced by a rename, so it is never missing or half-written.
+_O_TMPFILE: int = getattr(os, "O_TMPFILE", 0)
+_UNNAMED = bool(_O_TMPFILE) and os.path.isdir("/proc/self/fd")
+_NO_UNNAMED = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL)  # the file system has none
+_anchor: list[int] = []
 
 
-@contextlib.contextmanager
-def _atomic_file(dest: Path, tmp_dir: Path, mode: int | None) -> Iterator[Any]:
-    """A binary file that appears at ``dest`` whole, or not at all."""
-    tmp = _tmp_name(tmp_dir)
+def _link_fd(fd: int, dest: str | Path) -> None:
+    """Give the open file ``fd`` the name ``dest``."""
+    if not _anchor:
+        with _counter_lock:
+            if not _anchor:
+                _anchor.append(os.open("/", os.O_RDONLY))
+    # Given a directory fd, os.link calls linkat(AT_SYMLINK_FOLLOW), which
+    # follows the /proc link to the file (plain link(2) would not); the path is
+    # absolute, so which directory does not matter.
+    os.link(f"/proc/self/fd/{fd}", dest, src_dir_fd=_anchor[0], follow_symlinks=True)
+
+
+class _NewFile:
+    """A file being written; it has a name only once :meth:`publish` gives it one."""
+
+    def __init__(self, directory: Path, tmp_dir: Path) -> None:
+        self.tmp_dir = tmp_dir
+        self.tmp: str | None = None  # the named stand-in, where unnamed files are not possible
+        fd = -1
+        if _UNNAMED:
+            try:
+                fd = os.open(directory, _O_TMPFILE | os.O_WRONLY, 0o666)
+            except OSError as exc:
+                if exc.errno not in _NO_UNNAMED:
+                    raise
+        if fd < 0:
+            self.tmp = _tmp_name(tmp_dir)
+            fd = _open_new(self.tmp)
+        self.fd = fd
+        self.handle = os.fdopen(fd, "wb")
+
+    def publish(self, dests: list[Path], mode: int | None) -> list[int]:
+        """Name the file ``dests``, each whole or not at all; return its ``_out_key``."""
+        self.handle.flush()
+        if mode is not None:
+            os.fchmod(self.fd, mode)
+        info = os.fstat(self.fd)
+        if self.tmp is None:
+            for dest in dests:
+                try:
+                    _link_fd(self.fd, dest)
+                except FileExistsError:
+                    tmp = _tmp_name(self.tmp_dir)
+                    _link_fd(self.fd, tmp)
+                    _replace(tmp, dest)
+        elif dests:
+            for dest in dests[1:]:
+                if not _link_atomic(Path(self.tmp), dest, self.tmp_dir):
+                    copy = _tmp_name(self.tmp_dir)
+                    shutil.copyfile(self.tmp, copy)
+                    _replace(copy, dest)
+            os.replace(self.tmp, dests[0])
+            self.tmp = None
+        return [info.st_size, info.st_mtime_ns, info.st_ino]
+
+    def close(self) -> None:
+        self.handle.close()
+        if self.tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+
+
+def _replace(tmp: str, dest: Path) -> None:
     try:
-        with os.fdopen(_open_new(tmp), "wb") as handle:
-            yield handle
-        _place(tmp, dest, mode)
+        os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
 
-def _write_bytes_atomic(dest: Path, data: bytes, tmp_dir: Path, mode: int | None) -> None:
-    with _atomic_file(dest, tmp_dir, mode) as handle:
-        handle.write(data)
+@contextlib.contextmanager
+def _new_file(directory: Path, tmp_dir: Path) -> Iterator[_NewFile]:
+    new = _NewFile(directory, tmp_dir)
+    try:
+        yield new
+    finally:
+        new.close()
 
 
-def _copy_hashing(source: str, dest: Path | None, tmp_dir: Path, mode: int | None
-                  ) -> tuple[str, str, int]:
-    """Stream ``source`` into ``dest`` (if given); return (md5, sha384, size)."""
+@contextlib.contextmanager
+def _atomic_file(dest: Path, tmp_dir: Path, mode: int | None) -> Iterator[Any]:
+    """A binary file that appears at ``dest`` whole, or not at all."""
+    with _new_file(dest.parent, tmp_dir) as new:
+        yield new.handle
+        new.publish([dest], mode)
+
+
+def _write_bytes_atomic(dest: Path, data: bytes, tmp_dir: Path, mode: int | None) -> list[int]:
+    """Write ``data`` as ``dest`` (whole or not at all); return its ``_out_key``."""
+    with _new_file(dest.parent, tmp_dir) as new:
+        new.handle.write(data)
+        return new.publish([dest], mode)
+
+
+def _copy_hashing(source: str, directory: Path | None, tmp_dir: Path,
+                  names: Callable[[str], list[Path]] | None = None, mode: int | None = None
+                  ) -> tuple[str, str, list[int] | None]:
+    """Stream ``source`` into a new file in ``directory`` (if given) named
+    ``names(md5)``; return (md5, sha384 SRI, the new file's ``_out_key``)."""
     md5 = hashlib.md5(usedforsecurity=False)
     sha = hashlib.sha384()
-    size = 0
-    tmp = _tmp_name(tmp_dir) if dest is not None else None
     try:
-        try:
-            src = open(source, "rb")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise CollectError(f"{source}: cannot read ({exc.strerror})") from None
-        with src:
-            out = os.fdopen(_open_new(tmp), "wb") if tmp else None
+        src = open(source, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise CollectError(f"{source}: cannot read ({exc.strerror})") from None
+    with src, (_new_file(directory, tmp_dir) if directory is not None
+               else contextlib.nullcontext()) as new:
+        while True:
             try:
-                while True:
-                    try:
-                        chunk = src.read(CHUNK)
-                    except OSError as exc:
-                        raise CollectError(f"{source}: cannot read ({exc.strerror})") from None
-                    if not chunk:
-                        break
-                    md5.update(chunk)
-                    sha.update(chunk)
-                    size += len(chunk)
-                    if out:
-                        out.write(chunk)
-            finally:
-                if out:
-                    out.close()
-        if tmp is not None and dest is not None:
-            _place(tmp, dest, mode)
-    except BaseException:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise
-    return md5.hexdigest(), _sri(sha), size
+                chunk = src.read(CHUNK)
+            except OSError as exc:
+                raise CollectError(f"{source}: cannot read ({exc.strerror})") from None
+            if not chunk:
+                break
+            md5.update(chunk)
+            sha.update(chunk)
+            if new is not None:
+                new.handle.write(chunk)
+        digest = md5.hexdigest()
+        key = new.publish(names(digest), mode) if new is not None and names else None
+    return digest, _sri(sha), key
 
 
 def _variant_of(name: str) -> str:
@@ -300,7 +422,12 @@ class _Run:
         self.result = CollectResult(root=self.root, link=self.link, dry_run=options.dry_run)
         self.made_dirs: set[Path] = set()
         self._previous_manifest_bytes: bytes | None = None
+        self._previous_manifest: dict[str, Any] | None = None
         self.dir_lock = threading.Lock()
+        # Filled by copy_one on the worker threads: output name -> _out_key of
+        # what this run wrote, and logical name -> hashed name written early.
+        self.written: dict[str, list[int]] = {}
+        self.early: dict[str, str] = {}
 
     # directories -----------------------------------------------------------------
     def ensure_dir(self, directory: Path) -> None:
@@ -400,15 +527,40 @@ class _Run:
         if same_source and (not keep_plain or self.state.output_intact(self.root, found.name)):
             # Touched (checkout, cache restore) but maybe the same bytes: a
             # read is cheaper than a write.
-            md5, sri, _ = _copy_hashing(found.path, None, self.tmp_dir, None)
+            md5, sri, _ = _copy_hashing(found.path, None, self.tmp_dir)
             if md5 == old["md5"]:
                 self.result.unmodified.append(found.name)
                 self.log(f"Skipping '{found.name}' (not modified)", 2)
                 return {**old, "stat": key}
-        if keep_plain:
+        from .rewrite import hashed_name, is_adjustable  # not needed when nothing changed
+
+        # A file post-processing cannot change (not CSS/JS) gets its hashed
+        # name now, from the same bytes: no second pass reads or links it.
+        early = self.post and not is_adjustable(found.name, self.settings.js_modules)
+        plain = keep_plain and not self.link  # a copy; with link, a symlink below
+        hashed = ""
+
+        def names(md5: str) -> list[Path]:
+            nonlocal hashed
+            dests = [dest] if plain else []
+            if early and not self.state.output_intact(self.root, hashed_name(found.name, md5)):
+                hashed = hashed_name(found.name, md5)
+                dests.append(self.root / hashed)
+            return dests
+
+        if plain or early:
             self.ensure_dir(dest.parent)
+        md5, sri, out_key = _copy_hashing(found.path, dest.parent if plain or early else None,
+                                          self.tmp_dir, names, self.settings.file_mode)
+        if out_key is not None:
+            if plain:
+                self.written[found.name] = out_key
+            if hashed:
+                self.written[hashed] = out_key
+                self.early[found.name] = hashed
+                self.log(f"Post-processed '{found.name}' as '{hashed}'", 2)
         if self.link and keep_plain:
-            md5, sri, _ = _copy_hashing(found.path, None, self.tmp_dir, None)
+            self.ensure_dir(dest.parent)
             tmp = _tmp_name(self.tmp_dir)
             try:
                 os.symlink(found.path, tmp)
@@ -417,34 +569,45 @@ class _Run:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise CollectError(f"{dest}: cannot create symlink ({exc.strerror})") from None
-        else:
-            md5, sri, _ = _copy_hashing(found.path, dest if keep_plain else None, self.tmp_dir,
-                                        self.settings.file_mode)
         self.log(f"{'Linking' if self.link else 'Copying'} '{found.path}'", 2)
         self.result.copied.append(found.name)
         return {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
                 "md5": md5, "sri": sri}
 
     # phase 2 ---------------------------------------------------------------------
-    def post_process(self, listing: Listing, records: Mapping[str, dict[str, Any]]) -> None:
-        files = listing.files
-        digests = {name: records[name]["md5"] for name in files}
+    def post_key(self, digests: Mapping[str, str]) -> str:
+        """What the whole post-processing answer depends on."""
         settings = self.settings
-        key = _md5_json([sorted(digests.items()), settings.static_url, settings.js_modules,
-                         settings.strict, self.keep_plain, settings.manifest_name,
-                         [(name, settings.level(name)) for name in settings.compress]])
+        return _md5_json([sorted(digests.items()), settings.static_url, settings.js_modules,
+                          settings.strict, self.keep_plain, settings.manifest_name,
+                          [(name, settings.level(name)) for name in settings.compress]])
+
+    def previous_paths(self, key: str) -> dict[str, str] | None:
+        """The last run's hashed names if its answer stands: same inputs and
+        settings (``key``), its outputs and manifest intact."""
         previous = self.state.post
         old_paths = self.previous_manifest().get("paths") if previous.get("key") == key else None
         if old_paths is not None and all(
                 self.state.output_intact(self.root, output)
                 for output in [*old_paths.values(), *previous.get("variants", [])]):
-            # Same inputs, same settings, outputs and manifest intact: the
-            # previous answer stands, and nothing is written.
+            return dict(old_paths)
+        return None
+
+    def post_process(self, files: Mapping[str, Found],
+                     records: Mapping[str, dict[str, Any]]) -> None:
+        """Hashed names, the hashed outputs, compressed variants and the manifest."""
+        settings = self.settings
+        digests = {name: records[name]["md5"] for name in files}
+        key = self.post_key(digests)
+        old_paths = self.previous_paths(key)
+        previous = self.state.post
+        if old_paths is not None:
+            # The previous answer stands, and nothing is written.
             paths, variants = old_paths, previous.get("variants", [])
             self.result.warnings.extend(previous["warnings"])
             self.result.rewritten = previous["rewritten"]
         else:
-            plan = self.plan_hashes(files, records, digests)
+            plan = self.plan_hashes(files, records, self.process(files, digests))
             paths, extra = plan.paths, plan.extra
             self.write_hashed(files, plan.jobs)
             variants = []
@@ -474,14 +637,16 @@ class _Run:
         return self._previous_manifest_bytes or None
 
     def previous_manifest(self) -> dict[str, Any]:
-        """That manifest parsed, or {}."""
+        """That manifest parsed, or {} (parsed once)."""
         from .manifest import read_manifest
 
-        data = self.previous_manifest_bytes()
-        try:
-            return read_manifest(data) if data else {}
-        except ValueError:
-            return {}
+        if self._previous_manifest is None:
+            data = self.previous_manifest_bytes()
+            try:
+                self._previous_manifest = read_manifest(data) if data else {}
+            except ValueError:
+                self._previous_manifest = {}
+        return self._previous_manifest
 
     def compress(self, outputs: Mapping[str, str]) -> dict[str, dict[str, int]]:
         """Precompressed siblings of ``outputs`` (root-relative name -> md5)."""
@@ -501,9 +666,8 @@ class _Run:
         self.log(f"Compressed {made.compressed} variant(s), {made.cached} from the cache", 2)
         return made.variants
 
-    def plan_hashes(self, files: Mapping[str, Found], records: Mapping[str, dict[str, Any]],
-                    digests: dict[str, str]) -> _Plan:
-        """Hashed names and rewritten bytes (manifest.py); which outputs to write."""
+    def process(self, files: Mapping[str, Found], digests: Mapping[str, str]) -> Processed:
+        """Every hashed name and rewritten file (``manifest.post_process``)."""
         from .manifest import post_process
 
         def read(name: str) -> bytes:
@@ -513,15 +677,20 @@ class _Run:
             except OSError as exc:
                 raise CollectError(f"{files[name].path}: cannot read ({exc.strerror})") from None
 
-        previous = self.state.post
+        memo = self.state.post.get("memo")
+        options = {"static_url": self.settings.static_url, "js_modules": self.settings.js_modules}
+        processed = post_process(digests, read, memo=memo, **options)
         old_extra = self.previous_manifest().get("collectstatic", {}).get("files", {})
-        processed = post_process(digests, read, static_url=self.settings.static_url,
-                                 js_modules=self.settings.js_modules, memo=previous.get("memo"))
         if any(not self.state.output_intact(self.root, processed.paths[name])
                or processed.paths[name] not in old_extra for name in processed.reused):
             # A remembered output was damaged or removed: its bytes are needed again.
-            processed = post_process(digests, read, static_url=self.settings.static_url,
-                                     js_modules=self.settings.js_modules)
+            processed = post_process(digests, read, **options)
+        return processed
+
+    def plan_hashes(self, files: Mapping[str, Found], records: Mapping[str, dict[str, Any]],
+                    processed: Processed) -> _Plan:
+        """Integrity of every hashed output, and which ones to write."""
+        old_extra = self.previous_manifest().get("collectstatic", {}).get("files", {})
         warnings = list(processed.warnings)
         if processed.errors:
             if self.settings.strict:
@@ -543,7 +712,7 @@ class _Run:
             else:
                 extra[hashed] = {"integrity": records[name]["sri"],
                                  "size": records[name]["stat"][0]}
-            if not self.state.output_intact(self.root, hashed):
+            if name not in self.early and not self.state.output_intact(self.root, hashed):
                 jobs.append((name, hashed, data))
         return _Plan(paths, dict(sorted(extra.items())), jobs, warnings,
                      dict(processed.final_digests), processed.memo)
@@ -555,19 +724,22 @@ class _Run:
             dest = self.root / hashed
             self.ensure_dir(dest.parent)
             if data is not None:
-                _write_bytes_atomic(dest, data, self.tmp_dir, self.settings.file_mode)
+                self.written[hashed] = _write_bytes_atomic(dest, data, self.tmp_dir,
+                                                           self.settings.file_mode)
             else:
                 # Same bytes as the plain copy just made: share them.
                 shared = not self.link and self.state.output_intact(self.root, name) and \
                     _link_atomic(self.root / name, dest, self.tmp_dir)
                 if not shared:
-                    _copy_hashing(files[name].path, dest, self.tmp_dir, self.settings.file_mode)
+                    _copy_hashing(files[name].path, dest.parent, self.tmp_dir,
+                                  lambda _: [dest], self.settings.file_mode)
             self.log(f"Post-processed '{name}' as '{hashed}'", 2)
 
         self.parallel(write, jobs)
         for name, hashed, _ in jobs:
             self.result.post_processed.append(name)
-            self.state.outputs[hashed] = _out_key(str(self.root / hashed)) or []
+            self.state.outputs[hashed] = self.written.get(hashed) or \
+                _out_key(str(self.root / hashed)) or []
 
     def write_manifest(self, paths: Mapping[str, str], extra: Mapping[str, Any]) -> None:
         from .manifest import manifest_bytes
@@ -656,13 +828,16 @@ class _Run:
                 if records[found.name]["keep"] and not options.dry_run:
                     wanted.add(found.name)
                     if found.name in copied or found.name not in self.state.outputs:
-                        self.state.outputs[found.name] = \
+                        self.state.outputs[found.name] = self.written.get(found.name) or \
                             _out_key(str(self.root / found.name)) or []
+            for name, hashed in self.early.items():
+                self.state.outputs[hashed] = self.written[hashed]
+                self.result.post_processed.append(name)
             old_plain = {n for n, e in self.state.sources.items() if e.get("keep")}
             finished = False
             try:
                 if self.post and not options.dry_run:
-                    self.post_process(listing, records)
+                    self.post_process(listing.files, records)
                     wanted.update(self.result.manifest.values())
                     wanted.add(settings.manifest_name)
                 elif settings.compress and options.post_process and not options.dry_run:

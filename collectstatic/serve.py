@@ -617,19 +617,10 @@ def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 0, *,
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``collectstatic serve``."""
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default: 127.0.0.1, loopback only)")
-    parser.add_argument("--port", type=int, default=8000,
-                        help="port to listen on (default: 8000; 0 picks a free one)")
-    parser.add_argument("--collected", action="store_true",
-                        help="serve the collected root with production headers instead of "
-                             "the sources")
-    parser.add_argument("--prefix", metavar="URL",
-                        help="URL prefix to serve under (default: the path of static-url)")
-    parser.add_argument("--app", metavar="MODULE:CALLABLE",
-                        help="a WSGI application to pass every other request to")
-    parser.add_argument("-q", "--quiet", action="store_true", help="do not log requests")
+    """The options of ``collectstatic serve`` (defined with the rest of the CLI)."""
+    from .cli import add_serve_arguments
+
+    add_serve_arguments(parser)
 
 
 def _load_app(spec: str) -> WSGIApp:

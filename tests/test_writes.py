@@ -1,0 +1,130 @@
+"""How files reach root: written unnamed and named whole, on both paths.
+
+On Linux a new file is an O_TMPFILE inode named with linkat(2); elsewhere
+(or on a file system without O_TMPFILE) a named file under
+``root/.collectstatic/tmp`` renamed into place. Both must give the same root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from collectstatic import collection
+from collectstatic.collection import collect
+from collectstatic.config import load_settings
+from collectstatic.errors import CollectError
+
+from .support import tree_bytes, write_tree
+
+FILES = {
+    "s/css/site.css": '@import "parts/base.css";\nbody { background: url("../img/a.png"); }\n',
+    "s/css/parts/base.css": "h1 { background: url(../../img/b.png) }\n",
+    "s/img/a.png": b"A-PNG",
+    "s/img/b.png": b"B-PNG" * 1000,
+    "s/js/app.js": "console.log(1);\n",
+    "s/LICENSE": "no extension",
+}
+CONFIG = '[tool.collectstatic]\nroot = "out"\ndirs = ["s"]\n'
+
+needs_unnamed = pytest.mark.skipif(not collection._UNNAMED, reason="no O_TMPFILE here")
+
+
+def project(path: Path, config: str = CONFIG) -> Path:
+    write_tree(path, {**FILES, "pyproject.toml": config})
+    return path
+
+
+def run(path: Path) -> collection.CollectResult:
+    return collect(load_settings(path / "pyproject.toml"))
+
+
+def named_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collection, "_UNNAMED", False)
+
+
+@pytest.mark.parametrize("config", [CONFIG, CONFIG + "keep-unhashed = false\n",
+                                    CONFIG + 'file-mode = "0o640"\n'])
+def test_both_ways_of_writing_give_the_same_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  config: str) -> None:
+    unnamed = run(project(tmp_path / "a", config))
+    named_only(monkeypatch)
+    named = run(project(tmp_path / "b", config))
+    assert tree_bytes(tmp_path / "a/out") == tree_bytes(tmp_path / "b/out")
+    assert unnamed.manifest == named.manifest
+    assert len(unnamed.files) > len(FILES)  # plain copies, hashed names, the manifest
+    for name in unnamed.files:
+        a, b = os.stat(tmp_path / "a/out" / name), os.stat(tmp_path / "b/out" / name)
+        assert (a.st_mode, a.st_size) == (b.st_mode, b.st_size), name
+    assert not os.listdir(tmp_path / "a/out/.collectstatic/tmp")
+    assert not os.listdir(tmp_path / "b/out/.collectstatic/tmp")
+
+
+def test_a_plain_copy_and_its_hashed_name_share_one_file(tmp_path: Path) -> None:
+    result = run(project(tmp_path))
+    out = tmp_path / "out"
+    for name in ("img/a.png", "img/b.png", "LICENSE"):
+        plain, hashed = os.stat(out / name), os.stat(out / result.manifest[name])
+        assert plain.st_ino == hashed.st_ino and plain.st_nlink == 2, name
+    # CSS whose bytes change when rewritten has a file of its own
+    assert os.stat(out / "css/site.css").st_ino != \
+        os.stat(out / result.manifest["css/site.css"]).st_ino
+
+
+@pytest.mark.parametrize("unnamed", [True, False])
+def test_replacing_names_that_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    unnamed: bool) -> None:
+    if not unnamed:
+        named_only(monkeypatch)
+    elif not collection._UNNAMED:
+        pytest.skip("no O_TMPFILE here")
+    path = project(tmp_path)
+    first = run(path)
+    (path / "s/img/a.png").write_bytes(b"A-PNG, version 2")
+    # a foreign file squats the new hashed name: it is replaced, not appended to
+    squatted = f"img/a.{hashlib.md5(b'A-PNG, version 2').hexdigest()[:12]}.png"
+    (path / "out" / squatted).write_bytes(b"squatter")
+    second = run(path)
+    out = path / "out"
+    assert second.manifest["img/a.png"] == squatted != first.manifest["img/a.png"]
+    assert (out / "img/a.png").read_bytes() == b"A-PNG, version 2"
+    assert (out / second.manifest["img/a.png"]).read_bytes() == b"A-PNG, version 2"
+    assert not os.listdir(out / ".collectstatic/tmp")
+
+
+@needs_unnamed
+def test_a_failed_write_leaves_no_file_behind(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path = project(tmp_path)
+    real_link = collection._link_fd
+
+    def refuse(fd: int, dest: str | Path) -> None:
+        if str(dest).endswith(".png"):
+            raise OSError(28, "No space left on device", str(dest))
+        real_link(fd, dest)
+
+    monkeypatch.setattr(collection, "_link_fd", refuse)
+    with pytest.raises(CollectError, match=r"img/.*\.png: No space left on device"):
+        run(path)
+    out = path / "out"
+    left = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert not any(name.endswith(".png") for name in left), left
+    assert not os.listdir(out / ".collectstatic/tmp")
+
+
+def test_a_no_change_run_writes_nothing(tmp_path: Path) -> None:
+    path = project(tmp_path)
+    run(path)
+    out = path / "out"
+    before = {p: (s.st_ino, s.st_mtime_ns) for p in out.rglob("*")
+              if (s := p.stat()) and p.is_file()}
+    result = run(path)
+    assert result.copied == [] and result.post_processed == []
+    after = {p: (s.st_ino, s.st_mtime_ns) for p in out.rglob("*")
+             if (s := p.stat()) and p.is_file()}
+    assert after == before  # the record (state.json) included
+    assert out / ".collectstatic/state.json" in after
+
