@@ -213,6 +213,10 @@ class _Validator:
         if not isinstance(value, str) or not value.strip():
             self.problem(key, "a path relative to the project root", value)
             return None
+        if "\0" in value:
+            self.problem(key, "a path relative to the project root", value,
+                         "no file name can hold a NUL character")
+            return None
         raw = Path(value)
         path = raw if raw.is_absolute() else self.project_root / raw
         normal = Path(os.path.normpath(path))
@@ -293,7 +297,7 @@ class _Validator:
             )
             return None
         if self.origins.get("root", "").startswith("--") and isinstance(value, str) \
-                and os.path.isabs(value):
+                and os.path.isabs(value) and "\0" not in value:
             # --root on the command line may name any directory (a deploy dir).
             path: Path | None = Path(os.path.normpath(value))
         else:

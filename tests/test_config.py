@@ -139,6 +139,10 @@ def test_defaults(project: Path) -> None:
                                         "string such as \"0o644\", found int 644"),
     ({"root": "out", "dir-mode": "0o99"}, "tool.collectstatic.dir-mode: expected an octal "
                                           "string"),
+    ({"root": "o\0ut"}, "tool.collectstatic.root: expected a path relative to the project "
+                        "root, found 'o\\x00ut' (no file name can hold a NUL character)"),
+    ({"root": "out", "dirs": ["a\0"]}, "tool.collectstatic.dirs[0]: expected a path relative "
+                                       "to the project root, found 'a\\x00' (no file name"),
 ])
 def test_each_mistake_names_its_key(project: Path, table: dict, expected: str) -> None:
     found = problems(table, project)
@@ -151,6 +155,13 @@ def test_all_problems_reported_at_once(project: Path) -> None:
     keys = sorted(problem.split(":")[0] for problem in found)
     assert keys == ["tool.collectstatic.dirs[0]", "tool.collectstatic.root",
                     "tool.collectstatic.strict", "tool.collectstatic.workerz"]
+
+
+def test_an_absolute_root_override_with_a_nul_is_a_config_error(project: Path) -> None:
+    # found by the config fuzzer: os.path.realpath raised ValueError
+    assert problems({"root": "out"}, project, overrides={"root": "/srv/\0"}) == [
+        "--root: expected a path relative to the project root, found "
+        "'/srv/\\x00' (no file name can hold a NUL character)"]
 
 
 def test_overrides_are_named_by_their_table(project: Path) -> None:
