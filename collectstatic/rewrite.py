@@ -296,19 +296,16 @@ def _url_functions(text: str) -> Iterator[_Match]:
             pos = start + 1
 
 
-def _line_spans(text: str) -> Iterator[tuple[int, int]]:
-    start = 0
-    size = len(text)
-    while start <= size:
-        end = text.find("\n", start)
-        if end == -1:
-            end = size
-        yield start, end
-        start = end + 1
-
-
-_CSS_MAP_HEAD = re.compile(r"/\*#[ \t]sourceMappingURL=")
 _JS_MAP_HEAD = "//# sourceMappingURL="
+
+
+_CSS_MAP_LINE = re.compile(r"^/\*#[ \t]sourceMappingURL=", re.MULTILINE)
+_JS_MAP_LINE = re.compile(r"^//# sourceMappingURL=", re.MULTILINE)
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return len(text) if end == -1 else end
 
 
 def _css_source_maps(text: str) -> Iterator[_Match]:
@@ -318,12 +315,10 @@ def _css_source_maps(text: str) -> Iterator[_Match]:
     before ``*/``. ``$`` does not match before ``\r``: a CRLF line never matches.
     """
     head_size = len("/*# sourceMappingURL=")
-    for start, end in _line_spans(text):
-        if (
-            end - start >= head_size + 2
-            and _CSS_MAP_HEAD.match(text, start)
-            and text.startswith("*/", end - 2)
-        ):
+    for head in _CSS_MAP_LINE.finditer(text):
+        start = head.start()
+        end = _line_end(text, start)
+        if end - start >= head_size + 2 and text.startswith("*/", end - 2):
             matched = text[start:end]
             yield start, end, {"matched": matched, "url": matched[head_size:-2]}
 
@@ -331,10 +326,11 @@ def _css_source_maps(text: str) -> Iterator[_Match]:
 def _js_source_maps(text: str) -> Iterator[_Match]:
     r"""Django's ``(?m)^(?P<matched>//# (?-i:sourceMappingURL)=(?P<url>.*))$``."""
     head_size = len(_JS_MAP_HEAD)
-    for start, end in _line_spans(text):
-        if text.startswith(_JS_MAP_HEAD, start):
-            matched = text[start:end]
-            yield start, end, {"matched": matched, "url": matched[head_size:]}
+    for head in _JS_MAP_LINE.finditer(text):
+        start = head.start()
+        end = _line_end(text, start)
+        matched = text[start:end]
+        yield start, end, {"matched": matched, "url": matched[head_size:]}
 
 
 def _regex_matches(regex: re.Pattern[str]) -> Callable[[str], Iterator[_Match]]:
@@ -545,16 +541,24 @@ def rewrite_references(
     patterns = _patterns_for(name, js_modules)
     origin = _Origin(text)
     references: list[Reference] = []
+    blocks_of: tuple[str, bool, list[int], list[int]] | None = None
     for pattern in patterns:
-        blocks = ignored_blocks(text, pattern.js_ignored)
-        starts = [start for start, _ in blocks]
-        ends = [end for _, end in blocks]
+        starts: list[int] = []
+        ends: list[int] = []
         keep_cr = pattern.kind == "sourcemap" and pattern.js_ignored
         converted: dict[tuple, _Found | object | None] = {}  # minified files repeat URLs
         pieces: list[str] = []
         edits: list[tuple[int, int, int]] = []
         last = 0
-        for start, end, groups in pattern.matches(text):
+        for number, (start, end, groups) in enumerate(pattern.matches(text)):
+            if number == 0:
+                # Ignored blocks only where there is a match, and once per text.
+                if blocks_of is None or blocks_of[0] is not text or \
+                        blocks_of[1] != pattern.js_ignored:
+                    blocks = ignored_blocks(text, pattern.js_ignored)
+                    blocks_of = (text, pattern.js_ignored, [start for start, _ in blocks],
+                                 [end for _, end in blocks])
+                starts, ends = blocks_of[2], blocks_of[3]
             if _in_blocks(start, starts, ends):
                 continue
             key = tuple(groups.values())
