@@ -5,14 +5,15 @@ The run, in order:
 1. list the sources (finders) — pure apart from directory reads;
 2. copy (or link) each found file whose source or output changed since the
    record of the previous run, reading each source once and hashing it while
-   copying;
+   copying; a file post-processing cannot change (not CSS/JS) gets its hashed
+   name from the same copy;
 3. post-process: the reference graph and hashed names (``manifest.py``,
    pure), then write only the hashed outputs that are not already there;
 4. write the manifest atomically, remove what earlier runs wrote that is no
-   longer wanted, save the record.
+   longer wanted, save the record (unless nothing changed).
 
-Every file is written to a temporary file under ``root/.collectstatic/tmp``
-and renamed into place, so an interrupted run never leaves a truncated file.
+Every file is written without a name and named once whole (see
+``_NewFile``), so an interrupted run never leaves a truncated file.
 The record (``root/.collectstatic/state.json``) lists every file this tool
 wrote; files in root it did not write are left alone (except by ``clear``).
 """
