@@ -271,7 +271,9 @@ class _NewFile:
 
     def publish(self, dests: list[Path], mode: int | None) -> list[int]:
         """Name the file ``dests``, each whole or not at all; return its ``_out_key``."""
-        if mode is not None:
+        if mode is not None and self.tmp is not None:
+            os.chmod(self.tmp, mode)  # (no os.fchmod on Windows before Python 3.13)
+        elif mode is not None:
             os.fchmod(self.fd, mode)
         info = os.fstat(self.fd)
         if self.tmp is None:

@@ -128,3 +128,13 @@ def test_a_no_change_run_writes_nothing(tmp_path: Path) -> None:
     assert after == before  # the record (state.json) included
     assert out / ".collectstatic/state.json" in after
 
+
+
+def test_the_named_way_needs_no_fchmod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Windows takes the named way, and has no os.fchmod before Python 3.13.
+    named_only(monkeypatch)
+    monkeypatch.delattr(os, "fchmod", raising=False)
+    result = run(project(tmp_path, CONFIG + 'file-mode = "0o640"\n'))
+    out = tmp_path / "out"
+    assert result.files
+    assert {oct(os.stat(out / name).st_mode & 0o777) for name in result.files} == {"0o640"}
