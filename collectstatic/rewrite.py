@@ -65,6 +65,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 from urllib.parse import unquote, urldefrag
 
 from ._jsmodules import export_matches, import_matches
@@ -108,9 +109,12 @@ def is_adjustable(name: str, js_modules: bool = False) -> bool:
 # Results
 
 
-@dataclass(frozen=True)
-class Reference:
-    """One reference found in a CSS/JS file (skipped forms are not listed)."""
+class Reference(NamedTuple):
+    """One reference found in a CSS/JS file (skipped forms are not listed).
+
+    (A named tuple: a large tree has tens of thousands, and a frozen
+    dataclass sets each field through ``object.__setattr__``.)
+    """
 
     line: int  # 1-based, in the original text
     column: int  # 1-based, in characters, a leading BOM not counted
@@ -257,7 +261,9 @@ def _in_blocks(pos: int, starts: list[int], ends: list[int]) -> bool:
 
 _Match = tuple[int, int, dict]  # start, end, groupdict
 
-_URL_OPEN = re.compile(r"url\(", re.IGNORECASE)
+# ``url(`` in any letter case (only ASCII letters fold to u, r, l), found as a
+# ``(`` that follows it: a literal search, several times faster than ``(?i)url\(``.
+_URL_OPEN = re.compile(r"\((?<=[uU][rR][lL]\()")
 _BLANKS = re.compile(r"\s*")
 
 
@@ -273,10 +279,10 @@ def _url_functions(text: str) -> Iterator[_Match]:
     newline = _Finder(text, "\n")
     pos = 0
     while True:
-        opened = _URL_OPEN.search(text, pos)
+        opened = _URL_OPEN.search(text, pos + 3)  # the "(", so "url" starts at pos or later
         if opened is None:
             return
-        start, after = opened.start(), opened.end()
+        start, after = opened.start() - 3, opened.end()
         first = text[after : after + 1]
         quotes = (first, "") if first in ("'", '"') else ("",)
         for quote in quotes:
@@ -299,8 +305,22 @@ def _url_functions(text: str) -> Iterator[_Match]:
 _JS_MAP_HEAD = "//# sourceMappingURL="
 
 
-_CSS_MAP_LINE = re.compile(r"^/\*#[ \t]sourceMappingURL=", re.MULTILINE)
-_JS_MAP_LINE = re.compile(r"^//# sourceMappingURL=", re.MULTILINE)
+
+
+def _map_heads(text: str, head: str) -> Iterator[int]:
+    """Where lines start with ``head`` (``sourceMappingURL=`` is rare: one
+    ``str.find`` for it is far faster than a multiline regex over the text);
+    in ``head``, a tab matches a tab or a space."""
+    key = "sourceMappingURL="
+    before = len(head) - len(key)
+    found = text.find(key, before)
+    while found != -1:
+        start = found - before
+        if (start == 0 or text[start - 1] == "\n") and all(
+                char == wanted or (wanted == "\t" and char == " ")
+                for char, wanted in zip(text[start:found], head)):
+            yield start
+        found = text.find(key, found + 1)
 
 
 def _line_end(text: str, start: int) -> int:
@@ -315,8 +335,7 @@ def _css_source_maps(text: str) -> Iterator[_Match]:
     before ``*/``. ``$`` does not match before ``\r``: a CRLF line never matches.
     """
     head_size = len("/*# sourceMappingURL=")
-    for head in _CSS_MAP_LINE.finditer(text):
-        start = head.start()
+    for start in _map_heads(text, "/*#\tsourceMappingURL="):
         end = _line_end(text, start)
         if end - start >= head_size + 2 and text.startswith("*/", end - 2):
             matched = text[start:end]
@@ -326,8 +345,7 @@ def _css_source_maps(text: str) -> Iterator[_Match]:
 def _js_source_maps(text: str) -> Iterator[_Match]:
     r"""Django's ``(?m)^(?P<matched>//# (?-i:sourceMappingURL)=(?P<url>.*))$``."""
     head_size = len(_JS_MAP_HEAD)
-    for head in _JS_MAP_LINE.finditer(text):
-        start = head.start()
+    for start in _map_heads(text, _JS_MAP_HEAD):
         end = _line_end(text, start)
         matched = text[start:end]
         yield start, end, {"matched": matched, "url": matched[head_size:]}
@@ -481,7 +499,8 @@ class _Origin:
     """Maps a position in the text after N patterns back to the original text."""
 
     def __init__(self, original: str) -> None:
-        self.newlines = [m.start() for m in re.finditer("\n", original)]
+        self.text = original
+        self.newlines: list[int] | None = None  # found when a position is first asked for
         self.bom = original.startswith("\ufeff")
         # per pass: output starts/ends and input starts/ends of each replacement
         self.passes: list[tuple[list[int], list[int], list[int], list[int]]] = []
@@ -511,6 +530,8 @@ class _Origin:
 
     def line_column(self, pos: int) -> tuple[int, int]:
         pos = self.original(pos)
+        if self.newlines is None:
+            self.newlines = [m.start() for m in re.finditer("\n", self.text)]
         line = bisect.bisect_left(self.newlines, pos)
         line_start = self.newlines[line - 1] + 1 if line else 0
         column = pos - line_start + 1

@@ -465,6 +465,15 @@ _pieces = st.lists(
             "x.png",
             "/*# sourceMappingURL=",
             "//# sourceMappingURL=",
+            # pieces of those, so that near misses and other spellings occur
+            "/*#",
+            "//#",
+            "sourceMappingURL=",
+            "sourcemappingurl=",
+            "uRl",
+            "u",
+            "rl(",
+            "(",
         ]
     ),
     max_size=40,
