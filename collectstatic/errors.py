@@ -25,6 +25,9 @@ class ConfigError(CollectStaticError):
             message = f"{source}: {len(self.problems)} problems: " + "; ".join(self.problems)
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[type, tuple[list[str], str]]:  # (pickled by worker processes)
+        return type(self), (self.problems, self.source)
+
 
 class CollectError(CollectStaticError):
     """Collection failed: unreadable source, unwritable root, broken symlink..."""
@@ -38,3 +41,6 @@ class BrokenReferencesError(CollectStaticError):
         count = len(self.problems)
         head = f"{count} broken reference{'' if count == 1 else 's'}: "
         super().__init__(head + "; ".join(self.problems))
+
+    def __reduce__(self) -> tuple[type, tuple[list[str]]]:
+        return type(self), (self.problems,)

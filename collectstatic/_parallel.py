@@ -1,0 +1,179 @@
+"""``[function(item) for item in items]`` on several cores.
+
+Python threads run Python code one at a time (the GIL), and a cold run is
+mostly Python per file: listing, naming, rewriting CSS/JS. Where the OS can
+fork (Linux) and this process has no other thread, the items are dealt out to
+forked copies of this process, each answering its share through a pipe; the
+function must then return everything it changes (a child's memory is its own).
+Elsewhere, or for a few items, a thread pool does the work (or this thread).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+__all__ = ["parallel_map"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Below this many items a fork (a few milliseconds) is not worth it.
+MIN_FORK_ITEMS = 64
+
+
+def parallel_map(function: Callable[[T], R], items: list[T], workers: int, *,
+                 threads: bool = True) -> list[R]:
+    """``[function(item) for item in items]``, in order, on up to ``workers`` cores.
+
+    ``function`` must not rely on changing this process's memory. The first
+    exception an item raises is raised here, after every worker has stopped.
+    ``threads=False``: no thread pool where forking is not possible (for
+    work that holds the GIL throughout, threads only add switching).
+    """
+    workers = min(workers, len(items))
+    if workers <= 1:
+        return [function(item) for item in items]
+    if len(items) >= MIN_FORK_ITEMS and _can_fork():
+        return _forked(function, items, workers)
+    if not threads:
+        return [function(item) for item in items]
+    return _threaded(function, items, workers)
+
+
+def _can_fork() -> bool:
+    # fork() copies only the calling thread: a lock another thread holds
+    # (an import, an allocator, a logger) would stay locked in the child
+    # forever. Count the OS's threads, C ones included.
+    if sys.platform != "linux" or not hasattr(os, "fork"):
+        return False
+    try:
+        with open("/proc/self/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return len(fields) > 17 and fields[17] == b"1"  # num_threads, field 20 of stat(5)
+
+
+def _threaded(function: Callable[[T], R], items: list[T], workers: int) -> list[R]:
+    # Batches: a future per small file cost more than some of the files
+    # (locks and wake-ups on every one). Windows of batches: a pool given
+    # 100,000 futures at once holds them all, and memory must stay flat.
+    size = max(1, min(16, len(items) // (workers * 8)))
+    batches = [items[start:start + size] for start in range(0, len(items), size)]
+
+    def run_batch(batch: list[T]) -> list[R]:
+        return [function(item) for item in batch]
+
+    window = workers * 16
+    results: list[R] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in range(0, len(batches), window):
+            for done in pool.map(run_batch, batches[start:start + window]):
+                results.extend(done)
+    return results
+
+
+def _forked(function: Callable[[T], R], items: list[T], workers: int) -> list[R]:
+    # The items go out in runs (of 16 for 15,000 items) that each process,
+    # this one included, takes from a shared pipe as it is ready for more:
+    # one slow file (a large font, a big CSS bundle) does not hold up a share.
+    run = -(-len(items) // _MAX_RUNS)
+    starts = range(0, len(items), max(run, min(16, len(items) // (workers * 16)), 1))
+    size = starts.step
+    task_read, task_write = os.pipe()
+    try:
+        os.write(task_write, b"".join(_RUN.pack(start) for start in starts))
+    finally:
+        os.close(task_write)  # before forking: an empty pipe then reads as the end
+    children: list[tuple[int, int]] = []  # (pid, read end of its answer pipe)
+    answers: dict[int, list[Any]] = {}
+    failure: BaseException | None = None
+    parent = os.getpid()
+    try:
+        for _ in range(workers - 1):
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child, which never returns
+                os.close(read_fd)
+                _answer(function, items, size, task_read, write_fd, parent)
+            os.close(write_fd)
+            children.append((pid, read_fd))
+        try:
+            answers.update(_take_runs(function, items, size, task_read))
+        except BaseException as exc:  # the children are waited for first
+            failure = exc
+            while os.read(task_read, 4096):
+                pass  # take the runs left, so the children stop after their current one
+    finally:
+        os.close(task_read)
+        # Every child runs to its end and is reaped, whatever happened here:
+        # none is left writing into root after this returns.
+        for pid, read_fd in children:
+            try:
+                answers.update(_receive(pid, read_fd))
+            except BaseException as exc:
+                failure = failure or exc
+    if failure is not None:
+        raise failure
+    return [result for start in starts for result in answers[start]]
+
+
+# A pipe holds at least a page (4 KiB, when the system is short of pipe
+# memory): the whole list of runs must fit before anyone reads it.
+_RUN = struct.Struct("=I")
+_MAX_RUNS = 4096 // _RUN.size
+
+
+def _take_runs(function: Callable[[T], R], items: list[T], size: int, task_read: int,
+               parent: int | None = None) -> dict[int, list[R]]:
+    """Run the items of each run read from ``task_read`` until none are left
+    (or, in a child, until its ``parent`` is gone: killed, nobody waits)."""
+    done: dict[int, list[R]] = {}
+    while True:
+        task = os.read(task_read, _RUN.size)  # pipe reads this small are atomic
+        if not task or (parent is not None and os.getppid() != parent):
+            return done
+        (start,) = _RUN.unpack(task)
+        done[start] = [function(item) for item in items[start:start + size]]
+
+
+def _answer(function: Callable[[T], R], items: list[T], size: int, task_read: int,
+            write_fd: int, parent: int) -> None:  # pragma: no cover - runs in the child
+    """In the child: take runs, pickle (True, answers) or (False, exception), exit."""
+    status = 0
+    try:
+        try:
+            done = _take_runs(function, items, size, task_read, parent)
+            payload = pickle.dumps((True, done), protocol=-1)
+        except BaseException as exc:
+            try:
+                payload = pickle.dumps((False, exc), protocol=-1)
+            except Exception:
+                error = RuntimeError("a worker process failed:\n" + traceback.format_exc())
+                payload = pickle.dumps((False, error), protocol=-1)
+        with open(write_fd, "wb") as out:
+            out.write(payload)
+    except BaseException:
+        status = 1
+    finally:
+        os._exit(status)  # no atexit handlers, no flushing the parent's buffers twice
+
+
+def _receive(pid: int, read_fd: int) -> Any:
+    with open(read_fd, "rb") as pipe:
+        payload = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if not payload or status != 0:
+        raise RuntimeError(f"a worker process (pid {pid}) ended without an answer "
+                           f"(wait status {status})")
+    ok, value = pickle.loads(payload)
+    if not ok:
+        raise value
+    return value
