@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +134,23 @@ def _deps_key(targets: list[str], paths: Mapping[str, str]) -> str:
     return _md5("\0".join(f"{target}\0{paths.get(target)}" for target in targets).encode())
 
 
+def _stand_in(target: str) -> str:
+    """The hash a CSS/JS target's name has in the first pass: its own, so that
+    it can be told apart and replaced once the target's name is known."""
+    return hashlib.md5(b"collectstatic stand-in\0" + target.encode("utf-8", "surrogatepass"),
+                       usedforsecurity=False).hexdigest()
+
+
+def _name_hash(hashed: str, name: str) -> str:
+    """The 12 hex digits ``hashed_name`` put into ``hashed``."""
+    ext_size = len(posixpath.splitext(posixpath.basename(name))[1])
+    return hashed[len(hashed) - ext_size - 12 : len(hashed) - ext_size]
+
+
+def _serial_map(function: Callable[[str], Any], items: list[str]) -> list[Any]:
+    return [function(item) for item in items]
+
+
 def _decode(name: str, data: bytes) -> tuple[str | None, str | None]:
     try:
         return data.decode("utf-8"), None
@@ -150,6 +169,7 @@ def post_process(
     static_url: str = "/static/",
     js_modules: bool = False,
     memo: Mapping[str, Any] | None = None,
+    map_files: Callable[[Callable[[str], Any], list[str]], list[Any]] | None = None,
 ) -> Processed:
     """Hash every collected file and rewrite CSS/JS references, targets first.
 
@@ -157,7 +177,12 @@ def post_process(
     hexdigest of its bytes. ``read(name)`` returns the bytes of a collected file;
     it is called at most once per CSS/JS file and for nothing else. ``memo``: the
     ``Processed.memo`` of an earlier call (see the module docstring).
+    ``map_files(function, names)``: ``[function(name) for name in names]``,
+    perhaps in other processes, for the first pass over the CSS/JS files
+    (``function`` only reads; its answers are plain data).
     """
+    if map_files is None:
+        map_files = _serial_map
     names = sorted(digests)
     paths: dict[str, str] = {}
     final_digests: dict[str, str] = {}
@@ -190,11 +215,14 @@ def post_process(
 
     def load(name: str) -> str | None:
         text, problem = _decode(name, read(name))
-        if problem is not None:  # copied unrewritten, named by its own bytes
-            errors.append(problem)
-            paths[name] = hashed_name(name, digests[name])
-            final_digests[name] = digests[name]
+        if problem is not None:
+            undecodable(name, problem)
         return text
+
+    def undecodable(name: str, problem: str) -> None:
+        errors.append(problem)  # copied unrewritten, named by its own bytes
+        paths[name] = hashed_name(name, digests[name])
+        final_digests[name] = digests[name]
 
     def rewrite(name: str, text: str, resolve: Callable[[str], str | None]) -> RewriteResult:
         return rewrite_references(name, text, resolve, static_url=static_url,
@@ -232,71 +260,163 @@ def post_process(
             new_memo[name] = entry
 
     def first_pass(target: str) -> str | None:
-        # Final names for non-CSS/JS targets; placeholders of the final shape for
-        # CSS/JS ones, whose names are not known yet.
+        # Final names for non-CSS/JS targets; for CSS/JS ones, whose names are
+        # not known yet, stand-ins of the final shape, one per target.
         if target not in digests:
             return None
-        return hashed_name(target, _PLACEHOLDER) if target in adjustable else paths[target]
+        return hashed_name(target, _stand_in(target)) if target in adjustable else paths[target]
+
+    def first_rewrite(name: str) -> tuple[str | None, RewriteResult | None, list[str]]:
+        """(the text if it waits for CSS/JS targets, the first pass's result, those
+        targets); or (None, None, [problem]) for a file that is not UTF-8."""
+        text, problem = _decode(name, read(name))
+        if text is None:
+            return None, None, [problem or ""]
+        result = rewrite(name, text, first_pass)
+        waits_for = sorted({ref.target for ref in result.references
+                            if not ref.missing and ref.target in adjustable})
+        return (text if waits_for else None), result, waits_for
+
+    firsts: dict[str, RewriteResult] = {}  # first passes of the files that wait
+
+    def swap_stand_ins(name: str) -> RewriteResult | None:
+        """The final rewrite of a waiting file: its first pass with each stand-in
+        hash replaced by the target's final one. None where that might differ
+        from rewriting again: a stand-in already in the text, or met again by a
+        later pattern. (Hex digits are no pattern's syntax: with those
+        excluded, the same matches are made with either hash.)"""
+        first = firsts.pop(name, None)
+        if first is None:
+            return None
+        wanted: dict[str, int] = {}
+        for ref in first.references:
+            if ref.hashed is not None and ref.target in adjustable:
+                wanted[ref.target] = wanted.get(ref.target, 0) + 1
+        swaps = {_stand_in(target)[:12]: _name_hash(paths[target], target) for target in wanted}
+        if len(swaps) < len(wanted) or not swaps.keys().isdisjoint(swaps.values()):
+            return None
+        for target, count in wanted.items():
+            stand_in = _stand_in(target)[:12]
+            if stand_in in texts[name] or first.text.count(stand_in) != count or any(
+                    stand_in in ref.written for ref in first.references):
+                return None
+        text = re.sub("|".join(swaps), lambda match: swaps[match.group()], first.text)
+        return RewriteResult(text, [
+            ref._replace(hashed=paths[ref.target])
+            if ref.hashed is not None and ref.target in wanted else ref
+            for ref in first.references])
 
     # One pass over every CSS/JS file: a file whose references name no other
     # CSS/JS file is final now (most are); the others wait for their targets.
     edges: dict[str, list[str]] = {}
     candidates: dict[str, Mapping[str, Any]] = {}
+    todo = []
     for name in sorted(adjustable):
         entry = remembered(name)
-        if entry is not None:
+        if entry is None:
+            todo.append(name)
+        else:
             candidates[name] = entry
             edges[name] = [target for target in entry.get("targets", ()) if target in adjustable]
-            continue
-        text = load(name)
-        if text is None:
-            continue
-        result = rewrite(name, text, first_pass)
-        waits_for = sorted({ref.target for ref in result.references
-                            if not ref.missing and ref.target in adjustable})
-        if waits_for:
+    answers = map_files(first_rewrite, todo)
+    for name, (text, result, waits_for) in zip(todo, answers):
+        if result is None:
+            undecodable(name, waits_for[0])
+        elif text is not None:
             texts[name] = text
+            firsts[name] = result
             edges[name] = waits_for
         else:
             finish(name, result)
     graph = {name: [t for t in targets if t in edges] for name, targets in edges.items()}
 
-    for component in _strongly_connected(sorted(graph), graph):
-        members = set(component)
-        cyclic = len(component) > 1 or component[0] in graph[component[0]]
-        if not cyclic:
-            name = component[0]
-            entry = candidates.get(name)
-            targets = entry.get("targets", ()) if entry is not None else ()
-            if entry is not None and (not targets or entry["deps"] == _deps_key(targets, paths)):
-                final = entry.get("final", entry["md5"])
-                paths[name] = hashed_name(name, final)
-                final_digests[name] = final
-                warnings.extend(entry.get("warnings", ()))
-                new_memo[name] = entry
-                reused.add(name)
-                continue
+    def rewrite_component(component: list[str]) -> tuple[
+            list[RewriteResult] | None, list[tuple[str, str]], str | None]:
+        """The final rewrite of each member (None if one is not UTF-8), the
+        members that are not, and the name hash a cycle's members share."""
+        own: dict[str, str] = {}
+        problems = []
         for name in component:
-            if name not in texts:
-                text = load(name)  # a remembered file that must be redone
-                if text is not None:
-                    texts[name] = text
-        if any(name not in texts for name in component):
-            for name in component:  # one became undecodable: none can be rewritten
-                paths.setdefault(name, hashed_name(name, digests[name]))
-                final_digests.setdefault(name, digests[name])
-            continue
-        if cyclic:
+            text = texts.get(name)
+            if text is None:  # a remembered file that must be redone
+                text, problem = _decode(name, read(name))
+                if problem is not None:
+                    problems.append((name, problem))
+            if text is not None:
+                own[name] = text
+        if problems:
+            return None, problems, None
+        resolve: Callable[[str], str | None] = paths.get
+        shared = None
+        if cyclic(component):
+            members = set(component)
             hasher = hashlib.md5()
             for name in component:
-                text = rewrite(name, texts[name], lambda t, inside=members: (
-                    hashed_name(t, _PLACEHOLDER) if t in inside else paths.get(t))).text
+                text = rewrite(name, own[name], lambda t: (
+                    hashed_name(t, _PLACEHOLDER) if t in members else paths.get(t))).text
                 hasher.update(name.encode("utf-8") + b"\0" + text.encode("utf-8") + b"\0")
             shared = hasher.hexdigest()
-            for name in component:
-                paths[name] = hashed_name(name, shared)
-        for name in component:
-            finish(name, rewrite(name, texts.pop(name), paths.get), cyclic)
+            shared_names = {name: hashed_name(name, shared) for name in component}
+            resolve = lambda t: shared_names.get(t) or paths.get(t)  # noqa: E731
+        return [rewrite(name, own[name], resolve) for name in component], [], shared
+
+    def cyclic(component: list[str]) -> bool:
+        return len(component) > 1 or component[0] in graph[component[0]]
+
+    def reuse(name: str) -> bool:
+        """Take a remembered file's answer if its targets' names are unchanged."""
+        entry = candidates.get(name)
+        targets = entry.get("targets", ()) if entry is not None else ()
+        if entry is None or (targets and entry["deps"] != _deps_key(targets, paths)):
+            return False
+        final = entry.get("final", entry["md5"])
+        paths[name] = hashed_name(name, final)
+        final_digests[name] = final
+        warnings.extend(entry.get("warnings", ()))
+        new_memo[name] = entry
+        reused.add(name)
+        return True
+
+    # The files that wait for CSS/JS targets, a level at a time: a component's
+    # level is one above its highest target's, so each level's components
+    # need only names known already and can be rewritten side by side.
+    levels: list[list[list[str]]] = []
+    level_of: dict[str, int] = {}
+    for component in _strongly_connected(sorted(graph), graph):  # targets first
+        members = set(component)
+        level = 1 + max((level_of[target] for name in component for target in graph[name]
+                         if target not in members), default=-1)
+        level_of.update(dict.fromkeys(component, level))
+        if level == len(levels):
+            levels.append([])
+        levels[level].append(component)
+    for level_components in levels:
+        pending = [component for component in level_components
+                   if cyclic(component) or not reuse(component[0])]
+        swapped = {component[0]: swap_stand_ins(component[0]) for component in pending
+                   if not cyclic(component)}
+        work = [component for component in pending if swapped.get(component[0]) is None]
+        answers = dict(zip(map(tuple, work), map_files(rewrite_component, work)))
+        for component in pending:
+            final = swapped.get(component[0])
+            if final is not None:
+                finish(component[0], final)
+                texts.pop(component[0], None)
+                continue
+            results, problems, shared = answers[tuple(component)]
+            for name, problem in problems:
+                undecodable(name, problem)
+            if results is None:
+                for name in component:  # one is undecodable: none can be rewritten
+                    paths.setdefault(name, hashed_name(name, digests[name]))
+                    final_digests.setdefault(name, digests[name])
+                continue
+            if shared is not None:
+                for name in component:
+                    paths[name] = hashed_name(name, shared)
+            for name, result in zip(component, results):
+                finish(name, result, shared is not None)
+                texts.pop(name, None)
 
     return Processed(
         paths={name: paths[name] for name in names},

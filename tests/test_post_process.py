@@ -1,0 +1,129 @@
+"""post_process's graph pass against its definition, on random trees.
+
+A CSS/JS file outside a cycle must end as ``rewrite_references`` makes it
+with every target's final name, whether post_process got there by a second
+rewrite or by putting the final hashes in place of the first pass's stand-ins,
+and whether the files were spread over processes or not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from collectstatic._parallel import parallel_map
+from collectstatic.manifest import Processed, _stand_in, post_process
+from collectstatic.rewrite import hashed_name, is_adjustable, rewrite_references
+
+NAMES = ["a.css", "b.css", "c/d.css", "e.js", "f.js", "img/x.png"]
+
+
+def stand_in_name(name: str) -> str:
+    return hashed_name(name, _stand_in(name))
+
+
+_PIECES = [
+    "url(b.css)", 'url("../b.css")', "url('c/d.css')", "url(a.css)", "url(img/x.png)",
+    'url("../img/x.png")', '@import "b.css";', "@import 'c/d.css';", "url(missing.css)",
+    'import x from "./e.js";', 'export {y} from "./f.js";', 'import "./f.js";',
+    'import x, {export as y} from "./f.js";', "import('./e.js')",
+    "/*# sourceMappingURL=b.css */", "//# sourceMappingURL=f.js",
+    # the first pass's stand-ins, already in the text or next to a reference
+    stand_in_name("b.css"), stand_in_name("c/d.css"), stand_in_name("f.js"),
+    _stand_in("b.css")[:12], _stand_in("f.js")[:12], "000000000000",
+    "/*", "*/", "'", '"', "`", "\\", "\n", " ", ";", "x", "{", "}",
+]
+_texts = st.lists(st.sampled_from(_PIECES), max_size=12).map("".join)
+_trees = st.fixed_dictionaries({name: _texts for name in NAMES if is_adjustable(name)})
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def run(files: Mapping[str, str], js_modules: bool, forked: bool) -> Processed:
+    data = {name: text.encode() for name, text in files.items()}
+    data["img/x.png"] = b"\x89PNG"
+    options: dict = {}
+    if forked:
+        # Every list spread over two processes, however short.
+        options["map_files"] = lambda function, items: parallel_map(
+            function, items * 64, 2, threads=False)[: len(items)]
+    return post_process({name: md5(content) for name, content in data.items()},
+                        data.__getitem__, js_modules=js_modules, **options)
+
+
+def in_cycle(files: Mapping[str, str], js_modules: bool) -> set[str]:
+    """Names that reach themselves through CSS/JS references."""
+    edges = {
+        name: {ref.target for ref in rewrite_references(
+            name, text, lambda t: t if t in files else None, js_modules=js_modules).references
+            if ref.target in files and not ref.missing}
+        for name, text in files.items()}
+    cyclic = set()
+    for start in files:
+        seen: set[str] = set()
+        todo = list(edges[start])
+        while todo:
+            node = todo.pop()
+            if node == start:
+                cyclic.add(start)
+                break
+            if node not in seen:
+                seen.add(node)
+                todo.extend(edges[node])
+    return cyclic
+
+
+@settings(max_examples=300, deadline=None)
+@given(files=_trees, js_modules=st.booleans())
+def test_every_acyclic_file_is_its_rewrite_with_the_final_names(
+        files: dict[str, str], js_modules: bool) -> None:
+    processed = run(files, js_modules, forked=False)
+    cyclic = in_cycle(files, js_modules)
+    expected_errors = []
+    for name, text in sorted(files.items()):
+        if name in cyclic:
+            continue
+        final = rewrite_references(name, text, processed.paths.get, js_modules=js_modules)
+        got = processed.rewritten.get(name, text.encode())
+        assert got == final.text.encode(), name
+        assert processed.paths[name] == hashed_name(name, md5(got))
+        expected_errors += [ref.describe(name) for ref in final.references
+                            if ref.missing and not ref.warning]
+    reported = [error for error in processed.errors
+                if error.split(":", 1)[0] not in cyclic]
+    assert sorted(reported) == sorted(expected_errors)
+
+
+@settings(max_examples=100, deadline=None)
+@given(files=_trees, js_modules=st.booleans())
+def test_spread_over_processes_or_not_the_answer_is_the_same(
+        files: dict[str, str], js_modules: bool) -> None:
+    assert run(files, js_modules, forked=True) == run(files, js_modules, forked=False)
+
+
+def test_a_stand_in_already_in_the_text_stays_as_written() -> None:
+    # The first pass names b.css with a stand-in hash; a copy of that hash
+    # in a comment is the author's text, not a name to replace.
+    stand_in = _stand_in("b.css")[:12]
+    files = {"a.css": f"/* {stand_in} */ @import url(b.css);", "b.css": "p{color:red}",
+             "c/d.css": "", "e.js": "", "f.js": ""}
+    processed = run(files, js_modules=False, forked=False)
+    text = processed.rewritten["a.css"].decode()
+    assert text == f'/* {stand_in} */ @import url("{processed.paths["b.css"].split("/")[-1]}");'
+
+
+def test_a_reference_met_again_by_a_later_pattern_names_the_final_hash() -> None:
+    # The export pattern meets what the import pattern wrote: its reference is
+    # reported with f.js's final name, never a stand-in.
+    files = {"a.css": "", "b.css": "", "c/d.css": "",
+             "e.js": 'import x, {export as y} from "./f.js";', "f.js": "var f;"}
+    processed = run(files, js_modules=True, forked=False)
+    final = processed.paths["f.js"]
+    assert processed.errors == [
+        f'e.js:1:12: export as y}} from "./{final}" -> {final} is not among the collected files']
+    assert _stand_in("f.js")[:12] not in processed.rewritten["e.js"].decode()
