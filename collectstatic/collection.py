@@ -30,11 +30,11 @@ import shutil
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ._parallel import parallel_map
 from .config import STATE_DIR, Settings
 from .errors import BrokenReferencesError, CollectError
 from .finders import Found, Listing, list_sources, name_collisions
@@ -419,6 +419,17 @@ def _sri(sha: Any) -> str:
 
 # -- the run ------------------------------------------------------------------------
 
+class _Copied(NamedTuple):
+    """What ``copy_one`` did, for the run to record (it may run in another process)."""
+
+    entry: dict[str, Any]  # the source's record
+    copied: bool  # False: the same bytes as recorded, nothing written
+    out_key: list[int] | None  # the new file's _out_key, if one was written
+    plain: bool  # the new file has the plain name
+    hashed: str  # the hashed name it was given as well, or ""
+    messages: list[tuple[str, int]]
+
+
 class _Plan(NamedTuple):
     """What post-processing decided, before anything is written."""
 
@@ -446,8 +457,8 @@ class _Run:
         self._previous_manifest_bytes: bytes | None = None
         self._previous_manifest: dict[str, Any] | None = None
         self.dir_lock = threading.Lock()
-        # Filled by copy_one on the worker threads: output name -> _out_key of
-        # what this run wrote, and logical name -> hashed name written early.
+        # From what copy_one returned: output name -> _out_key of what this
+        # run wrote, and logical name -> hashed name written early.
         self.written: dict[str, list[int]] = {}
         self.early: dict[str, str] = {}
 
@@ -469,29 +480,9 @@ class _Run:
             self.made_dirs.add(directory)
 
     def parallel(self, function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-        """``[function(item) for item in items]`` on the worker threads, in order.
-
-        Work is submitted a window at a time: a pool given 100,000 items at
-        once holds 100,000 futures, and memory must stay flat in tree size.
-        """
-        workers = min(self.settings.workers, max(1, len(items)))
-        if workers <= 1:
-            return [function(item) for item in items]
-        # Items go to the threads in batches: a future per 15,000 small files
-        # cost more than some of the files (locks and wake-ups on every one).
-        size = max(1, min(16, len(items) // (workers * 8)))
-        batches = [items[start:start + size] for start in range(0, len(items), size)]
-
-        def run_batch(batch: list[Any]) -> list[Any]:
-            return [function(item) for item in batch]
-
-        window = workers * 16
-        results: list[Any] = []
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for start in range(0, len(batches), window):
-                for done in pool.map(run_batch, batches[start:start + window]):
-                    results.extend(done)
-        return results
+        """``[function(item) for item in items]`` on the workers, in order; the
+        function may run in another process (``_parallel``): it returns what it did."""
+        return parallel_map(function, items, self.settings.workers)
 
     # phase 0 ---------------------------------------------------------------------
     def clear(self) -> None:
@@ -542,8 +533,8 @@ class _Run:
         return old["path"] == found.path and old["link"] == self.link and \
             old["keep"] == self.keep_plain
 
-    def copy_one(self, job: tuple[Found, list[int]]) -> dict[str, Any]:
-        """Bring ``found`` into root; return its record entry."""
+    def copy_one(self, job: tuple[Found, list[int]]) -> _Copied:
+        """Bring ``found`` into root."""
         found, key = job
         old = self.state.sources.get(found.name)
         keep_plain = self.keep_plain
@@ -551,18 +542,17 @@ class _Run:
         dest = self.root / found.name
         verb = "link" if self.link else "copy"
         if self.options.dry_run:
-            self.log(f"Pretending to {verb} '{found.path}'", 1)
-            self.result.copied.append(found.name)
-            return {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
-                    "md5": (old or {}).get("md5", ""), "sri": (old or {}).get("sri", "")}
+            entry = {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
+                     "md5": (old or {}).get("md5", ""), "sri": (old or {}).get("sri", "")}
+            return _Copied(entry, True, None, False, "", [(f"Pretending to {verb} "
+                                                           f"'{found.path}'", 1)])
         if same_source and (not keep_plain or self.state.output_intact(self.root, found.name)):
             # Touched (checkout, cache restore) but maybe the same bytes: a
             # read is cheaper than a write.
             md5, sri, _ = _copy_hashing(found.path, None, self.tmp_dir)
             if md5 == old["md5"]:
-                self.result.unmodified.append(found.name)
-                self.log(f"Skipping '{found.name}' (not modified)", 2)
-                return {**old, "stat": key}
+                return _Copied({**old, "stat": key}, False, None, False, "",
+                               [(f"Skipping '{found.name}' (not modified)", 2)])
         from .rewrite import hashed_name, is_adjustable  # not needed when nothing changed
 
         # A file post-processing cannot change (not CSS/JS) gets its hashed
@@ -585,13 +575,9 @@ class _Run:
             self.ensure_dir(dest.parent)
         md5, sri, out_key = _copy_hashing(found.path, dest.parent if plain or early else None,
                                           self.tmp_dir, names, self.settings.file_mode)
-        if out_key is not None:
-            if plain:
-                self.written[found.name] = out_key
-            if hashed:
-                self.written[hashed] = out_key
-                self.early[found.name] = hashed
-                self.log(f"Post-processed '{found.name}' as '{hashed}'", 2)
+        messages = []
+        if out_key is not None and hashed:
+            messages.append((f"Post-processed '{found.name}' as '{hashed}'", 2))
         if self.link and keep_plain:
             self.ensure_dir(dest.parent)
             tmp = _tmp_name(self.tmp_dir)
@@ -602,10 +588,25 @@ class _Run:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise CollectError(f"{dest}: cannot create symlink ({exc.strerror})") from None
-        self.log(f"{'Linking' if self.link else 'Copying'} '{found.path}'", 2)
-        self.result.copied.append(found.name)
-        return {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
-                "md5": md5, "sri": sri}
+        messages.append((f"{'Linking' if self.link else 'Copying'} '{found.path}'", 2))
+        entry = {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
+                 "md5": md5, "sri": sri}
+        return _Copied(entry, True, out_key, plain, hashed, messages)
+
+    def record_copies(self, pending: list[tuple[Found, list[int]]], done: list[_Copied],
+                      records: dict[str, dict[str, Any]]) -> None:
+        """Take in what ``copy_one`` did for each of ``pending``."""
+        for (found, _), copied in zip(pending, done):
+            records[found.name] = copied.entry
+            for message, level in copied.messages:
+                self.log(message, level)
+            (self.result.copied if copied.copied else self.result.unmodified).append(found.name)
+            if copied.out_key is not None:
+                if copied.plain:
+                    self.written[found.name] = copied.out_key
+                if copied.hashed:
+                    self.written[copied.hashed] = copied.out_key
+                    self.early[found.name] = copied.hashed
 
     # phase 2 ---------------------------------------------------------------------
     def post_key(self, digests: Mapping[str, str]) -> str:
@@ -710,8 +711,13 @@ class _Run:
             except OSError as exc:
                 raise CollectError(f"{files[name].path}: cannot read ({exc.strerror})") from None
 
+        def map_files(function: Callable[[str], Any], names: list[str]) -> list[Any]:
+            # Rewriting is Python through and through: threads would only take turns.
+            return parallel_map(function, names, self.settings.workers, threads=False)
+
         memo = self.state.post.get("memo")
-        options = {"static_url": self.settings.static_url, "js_modules": self.settings.js_modules}
+        options = {"static_url": self.settings.static_url, "js_modules": self.settings.js_modules,
+                   "map_files": map_files}
         processed = post_process(digests, read, memo=memo, **options)
         old_extra = self.previous_manifest().get("collectstatic", {}).get("files", {})
         if any(not self.state.output_intact(self.root, processed.paths[name])
@@ -752,27 +758,24 @@ class _Run:
 
     def write_hashed(self, files: Mapping[str, Found], jobs: list[tuple[str, str, bytes | None]]
                      ) -> None:
-        def write(job: tuple[str, str, bytes | None]) -> None:
+        def write(job: tuple[str, str, bytes | None]) -> list[int] | None:
+            """Write one hashed output; return its _out_key if known already."""
             name, hashed, data = job
             dest = self.root / hashed
             self.ensure_dir(dest.parent)
             if data is not None:
-                self.written[hashed] = _write_bytes_atomic(dest, data, self.tmp_dir,
-                                                           self.settings.file_mode)
-            else:
-                # Same bytes as the plain copy just made: share them.
-                shared = not self.link and self.state.output_intact(self.root, name) and \
-                    _link_atomic(self.root / name, dest, self.tmp_dir)
-                if not shared:
-                    _copy_hashing(files[name].path, dest.parent, self.tmp_dir,
-                                  lambda _: [dest], self.settings.file_mode)
-            self.log(f"Post-processed '{name}' as '{hashed}'", 2)
+                return _write_bytes_atomic(dest, data, self.tmp_dir, self.settings.file_mode)
+            # Same bytes as the plain copy just made: share them.
+            if not self.link and self.state.output_intact(self.root, name) and \
+                    _link_atomic(self.root / name, dest, self.tmp_dir):
+                return None
+            return _copy_hashing(files[name].path, dest.parent, self.tmp_dir,
+                                 lambda _: [dest], self.settings.file_mode)[2]
 
-        self.parallel(write, jobs)
-        for name, hashed, _ in jobs:
+        for (name, hashed, _), key in zip(jobs, self.parallel(write, jobs)):
+            self.log(f"Post-processed '{name}' as '{hashed}'", 2)
             self.result.post_processed.append(name)
-            self.state.outputs[hashed] = self.written.get(hashed) or \
-                _out_key(str(self.root / hashed)) or []
+            self.state.outputs[hashed] = key or _out_key(str(self.root / hashed)) or []
 
     def write_manifest(self, paths: Mapping[str, str], extra: Mapping[str, Any]) -> None:
         from .manifest import manifest_bytes
@@ -853,8 +856,7 @@ class _Run:
                     records[found.name] = entry
                     self.result.unmodified.append(found.name)
                     self.log(f"Skipping '{found.name}' (not modified)", 2)
-            for (found, _), entry in zip(pending, self.parallel(self.copy_one, pending)):
-                records[found.name] = entry
+            self.record_copies(pending, self.parallel(self.copy_one, pending), records)
             wanted: set[str] = set()
             copied = set(self.result.copied)
             for found in files:
