@@ -217,6 +217,7 @@ class Bench:
         self.work = work
         self.pairs = [f"{prefix}={path}" for prefix, path in sources(tree)]
         self.results: dict[str, list[tuple[float, float]]] = {}
+        self.rounds: dict[str, int] = {}
         self.project = self.write_project()
 
     def write_project(self, compress: bool = False) -> Path:
@@ -240,10 +241,16 @@ class Bench:
             else f'"tree/{path.relative_to(self.tree)}"' for prefix, path in sources(self.tree))
 
     def fresh(self, name: str) -> Path:
-        path = self.work / name
-        if path.exists():
-            shutil.rmtree(path)
-        return path
+        """A new directory name for ``name``'s output in this round.
+
+        Nothing is deleted until the whole benchmark is done: on a journal-less
+        ext4 (this benchmark's VM) creating a file after a large deletion scans
+        past every inode freed in the last minutes (``recently_deleted`` in
+        ext4's inode allocator: a third of all cycles in ``perf``), so whatever
+        ran after a ``rmtree`` of the previous round was slowed by it.
+        """
+        self.rounds[name] = self.rounds.get(name, 0) + 1
+        return self.work / f"{name}-{self.rounds[name]}"
 
     def record(self, name: str, measured: tuple[float, float]) -> None:
         self.results.setdefault(name, []).append(measured)
@@ -309,9 +316,8 @@ class Bench:
                             ignore=shutil.ignore_patterns(".collectstatic"))
             shutil.rmtree(base / "src/benchapp/staticfiles")
         build = [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d"]
-        cache = self.work / "build-cache"  # the hook's staging and compression cache
+        cache = self.fresh("build-cache")  # the hook's staging and compression cache
         env = {**os.environ, "COLLECTSTATIC_CACHE_DIR": str(cache)}
-        shutil.rmtree(cache, ignore_errors=True)
         self.record("wheel with hook, first build",
                     run_measured([*build, str(self.fresh("dist-hook"))], cwd=base, env=env))
         self.record("wheel with hook, rebuild",
