@@ -146,34 +146,63 @@ def _take_runs(function: Callable[[T], R], items: list[T], size: int, task_read:
 
 def _answer(function: Callable[[T], R], items: list[T], size: int, task_read: int,
             write_fd: int, parent: int) -> None:  # pragma: no cover - runs in the child
-    """In the child: take runs, pickle (True, answers) or (False, exception), exit."""
+    """In the child: take runs, then send each run's answers, or the exception, and exit.
+
+    A frame per run, not one pickle of everything: neither side ever holds a
+    second copy of all the answers as bytes (rewritten CSS/JS can be many MB).
+    """
     status = 0
     try:
-        try:
-            done = _take_runs(function, items, size, task_read, parent)
-            payload = pickle.dumps((True, done), protocol=-1)
-        except BaseException as exc:
-            try:
-                payload = pickle.dumps((False, exc), protocol=-1)
-            except Exception:
-                error = RuntimeError("a worker process failed:\n" + traceback.format_exc())
-                payload = pickle.dumps((False, error), protocol=-1)
         with open(write_fd, "wb") as out:
-            out.write(payload)
+            try:
+                for start, results in _take_runs(function, items, size, task_read,
+                                                 parent).items():
+                    _send(out, True, (start, results))
+            except BaseException as exc:
+                try:
+                    _send(out, False, exc)
+                except Exception:
+                    error = RuntimeError("a worker process failed:\n" + traceback.format_exc())
+                    _send(out, False, error)
     except BaseException:
         status = 1
     finally:
         os._exit(status)  # no atexit handlers, no flushing the parent's buffers twice
 
 
-def _receive(pid: int, read_fd: int) -> Any:
+_FRAME = struct.Struct("=?Q")  # answers (True) or an exception, and the pickle's size
+
+
+def _send(out: Any, ok: bool, value: Any) -> None:  # pragma: no cover - in the child
+    payload = pickle.dumps(value, protocol=-1)
+    out.write(_FRAME.pack(ok, len(payload)))
+    out.write(payload)
+
+
+def _receive(pid: int, read_fd: int) -> dict[int, list[Any]]:
+    """A child's answers by run, once it has ended; its exception raised."""
+    answers: dict[int, list[Any]] = {}
+    error: BaseException | None = None
+    complete = True
     with open(read_fd, "rb") as pipe:
-        payload = pipe.read()
+        while error is None:
+            head = pipe.read(_FRAME.size)
+            if not head:
+                break
+            ok, size = _FRAME.unpack(head) if len(head) == _FRAME.size else (False, -1)
+            payload = pipe.read(size) if size >= 0 else b""
+            if len(payload) != size:
+                complete = False
+                break
+            value = pickle.loads(payload)
+            if ok:
+                answers[value[0]] = value[1]
+            else:
+                error = value
     _, status = os.waitpid(pid, 0)
-    if not payload or status != 0:
+    if error is not None:
+        raise error
+    if status != 0 or not complete:
         raise RuntimeError(f"a worker process (pid {pid}) ended without an answer "
                            f"(wait status {status})")
-    ok, value = pickle.loads(payload)
-    if not ok:
-        raise value
-    return value
+    return answers
