@@ -50,9 +50,9 @@ import posixpath
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from .rewrite import RewriteResult, hashed_name, is_adjustable, rewrite_references
+from .rewrite import Reference, RewriteResult, hashed_name, is_adjustable, rewrite_references
 
 __all__ = ["Processed", "manifest_bytes", "post_process", "read_manifest"]
 
@@ -134,6 +134,51 @@ def _deps_key(targets: list[str], paths: Mapping[str, str]) -> str:
     return _md5("\0".join(f"{target}\0{paths.get(target)}" for target in targets).encode())
 
 
+class _Rewritten(NamedTuple):
+    """A CSS/JS file rewritten, as much of it as the answer needs (it may come
+    back from another process: bytes travel cheaper than text, and most
+    references need no more than their target)."""
+
+    data: bytes  # UTF-8
+    missing: list[Reference]  # references to no collected file
+    targets: list[str]  # the collected files the others name, sorted
+
+    @classmethod
+    def of(cls, result: RewriteResult, names: Mapping[str, object]) -> _Rewritten:
+        targets = {ref.target for ref in result.references
+                   if not ref.missing and ref.target in names}
+        return cls(result.text.encode("utf-8"), [ref for ref in result.references if ref.missing],
+                   sorted(targets))
+
+
+class _FirstPass(NamedTuple):
+    rewritten: _Rewritten | None  # None: not UTF-8 (``problem`` says where)
+    waits_for: list[str]  # CSS/JS targets, named by stand-ins in ``rewritten``
+    problem: str
+    text: str | None  # the original, kept only where the stand-ins cannot be swapped
+
+
+def _stand_ins_swappable(text: str, result: RewriteResult) -> bool:
+    """Whether putting the final hashes in place of the stand-ins in the first
+    pass of ``text`` gives the same bytes and references as rewriting again.
+
+    Hex digits are no pattern's syntax, so either hash makes the same matches,
+    unless a stand-in is already in the text (the swap would change the
+    author's text) or a later pattern met a name an earlier one wrote (its
+    reference would quote the stand-in): each stand-in must occur exactly once
+    per reference that put it there, and nowhere in what references quote.
+    """
+    counts: dict[str, int] = {}
+    for ref in result.references:
+        if ref.hashed is not None:
+            stand_in = _stand_in(ref.target)
+            if ref.hashed == hashed_name(ref.target, stand_in):
+                counts[stand_in[:12]] = counts.get(stand_in[:12], 0) + 1
+    return all(stand_in not in text and result.text.count(stand_in) == count
+               for stand_in, count in counts.items()) and not any(
+        stand_in in ref.written for ref in result.references for stand_in in counts)
+
+
 def _stand_in(target: str) -> str:
     """The hash a CSS/JS target's name has in the first pass: its own, so that
     it can be told apart and replaced once the target's name is known."""
@@ -211,25 +256,19 @@ def post_process(
             paths[name] = hashed_name(name, digests[name])
             final_digests[name] = digests[name]
 
-    texts: dict[str, str] = {}  # only files still waiting for CSS/JS targets
-
-    def load(name: str) -> str | None:
-        text, problem = _decode(name, read(name))
-        if problem is not None:
-            undecodable(name, problem)
-        return text
+    texts: dict[str, str] = {}  # originals of waiting files whose stand-ins cannot be swapped
 
     def undecodable(name: str, problem: str) -> None:
         errors.append(problem)  # copied unrewritten, named by its own bytes
         paths[name] = hashed_name(name, digests[name])
         final_digests[name] = digests[name]
 
-    def rewrite(name: str, text: str, resolve: Callable[[str], str | None]) -> RewriteResult:
-        return rewrite_references(name, text, resolve, static_url=static_url,
-                                  js_modules=js_modules)
+    def rewrite(name: str, text: str, resolve: Callable[[str], str | None]) -> _Rewritten:
+        return _Rewritten.of(rewrite_references(name, text, resolve, static_url=static_url,
+                                                js_modules=js_modules), digests)
 
-    def finish(name: str, result: RewriteResult, cyclic: bool = False) -> None:
-        final = result.text.encode("utf-8")
+    def finish(name: str, result: _Rewritten, cyclic: bool = False) -> None:
+        final = result.data
         digest = _md5(final)
         if not cyclic:
             paths[name] = hashed_name(name, digest)
@@ -237,22 +276,20 @@ def post_process(
         if digest != digests[name]:
             rewritten[name] = final
         own_warnings = []
-        for ref in result.references:
-            if ref.missing:
-                (own_warnings if ref.warning else errors).append(ref.describe(name))
+        for ref in result.missing:
+            (own_warnings if ref.warning else errors).append(ref.describe(name))
         warnings.extend(own_warnings)
-        if not cyclic and not any(ref.missing and not ref.warning for ref in result.references):
+        if not cyclic and all(ref.warning for ref in result.missing):
             # (a reference to a directory, url(img/), is left as written: it
             # names no file, so nothing about it can change)
-            targets = sorted({ref.target for ref in result.references
-                              if not ref.missing and ref.target in digests})
+            targets = result.targets
             entry: dict[str, Any] = {"md5": digests[name]}
             if digest != digests[name]:
                 entry["final"] = digest
             if targets:
                 entry["targets"] = targets
                 entry["deps"] = _deps_key(targets, paths)
-            missing = sorted({ref.target for ref in result.references if ref.missing})
+            missing = sorted({ref.target for ref in result.missing})
             if missing:
                 entry["missing"] = missing
             if own_warnings:
@@ -266,45 +303,34 @@ def post_process(
             return None
         return hashed_name(target, _stand_in(target)) if target in adjustable else paths[target]
 
-    def first_rewrite(name: str) -> tuple[str | None, RewriteResult | None, list[str]]:
-        """(the text if it waits for CSS/JS targets, the first pass's result, those
-        targets); or (None, None, [problem]) for a file that is not UTF-8."""
+    def first_rewrite(name: str) -> _FirstPass:
         text, problem = _decode(name, read(name))
         if text is None:
-            return None, None, [problem or ""]
-        result = rewrite(name, text, first_pass)
+            return _FirstPass(None, [], problem or "", None)
+        result = rewrite_references(name, text, first_pass, static_url=static_url,
+                                    js_modules=js_modules)
         waits_for = sorted({ref.target for ref in result.references
                             if not ref.missing and ref.target in adjustable})
-        return (text if waits_for else None), result, waits_for
+        swappable = not waits_for or _stand_ins_swappable(text, result)
+        return _FirstPass(_Rewritten.of(result, digests), waits_for, "",
+                          None if swappable else text)
 
-    firsts: dict[str, RewriteResult] = {}  # first passes of the files that wait
+    firsts: dict[str, _Rewritten] = {}  # first passes of waiting files, stand-ins to swap
 
-    def swap_stand_ins(name: str) -> RewriteResult | None:
-        """The final rewrite of a waiting file: its first pass with each stand-in
-        hash replaced by the target's final one. None where that might differ
-        from rewriting again: a stand-in already in the text, or met again by a
-        later pattern. (Hex digits are no pattern's syntax: with those
-        excluded, the same matches are made with either hash.)"""
+    def swap_stand_ins(name: str) -> _Rewritten | None:
+        """The final rewrite of a waiting file: its first pass with the final
+        hashes of its CSS/JS targets in place of their stand-ins (see
+        ``_stand_ins_swappable`` for when that is exact)."""
         first = firsts.pop(name, None)
         if first is None:
             return None
-        wanted: dict[str, int] = {}
-        for ref in first.references:
-            if ref.hashed is not None and ref.target in adjustable:
-                wanted[ref.target] = wanted.get(ref.target, 0) + 1
-        swaps = {_stand_in(target)[:12]: _name_hash(paths[target], target) for target in wanted}
-        if len(swaps) < len(wanted) or not swaps.keys().isdisjoint(swaps.values()):
-            return None
-        for target, count in wanted.items():
-            stand_in = _stand_in(target)[:12]
-            if stand_in in texts[name] or first.text.count(stand_in) != count or any(
-                    stand_in in ref.written for ref in first.references):
-                return None
-        text = re.sub("|".join(swaps), lambda match: swaps[match.group()], first.text)
-        return RewriteResult(text, [
-            ref._replace(hashed=paths[ref.target])
-            if ref.hashed is not None and ref.target in wanted else ref
-            for ref in first.references])
+        # (a target only named by a directory-like URL has no stand-in to find)
+        swaps = {_stand_in(target)[:12].encode(): _name_hash(paths[target], target).encode()
+                 for target in first.targets if target in adjustable}
+        if not swaps:
+            return first
+        data = re.sub(b"|".join(swaps), lambda match: swaps[match.group()], first.data)
+        return first._replace(data=data)
 
     # One pass over every CSS/JS file: a file whose references name no other
     # CSS/JS file is final now (most are); the others wait for their targets.
@@ -318,27 +344,28 @@ def post_process(
         else:
             candidates[name] = entry
             edges[name] = [target for target in entry.get("targets", ()) if target in adjustable]
-    answers = map_files(first_rewrite, todo)
-    for name, (text, result, waits_for) in zip(todo, answers):
-        if result is None:
-            undecodable(name, waits_for[0])
-        elif text is not None:
-            texts[name] = text
-            firsts[name] = result
-            edges[name] = waits_for
+    for name, answer in zip(todo, map_files(first_rewrite, todo)):
+        if answer.rewritten is None:
+            undecodable(name, answer.problem)
+        elif answer.waits_for:
+            edges[name] = answer.waits_for
+            if answer.text is None:
+                firsts[name] = answer.rewritten
+            else:
+                texts[name] = answer.text
         else:
-            finish(name, result)
+            finish(name, answer.rewritten)
     graph = {name: [t for t in targets if t in edges] for name, targets in edges.items()}
 
     def rewrite_component(component: list[str]) -> tuple[
-            list[RewriteResult] | None, list[tuple[str, str]], str | None]:
+            list[_Rewritten] | None, list[tuple[str, str]], str | None]:
         """The final rewrite of each member (None if one is not UTF-8), the
         members that are not, and the name hash a cycle's members share."""
         own: dict[str, str] = {}
         problems = []
         for name in component:
             text = texts.get(name)
-            if text is None:  # a remembered file that must be redone
+            if text is None:  # first read: a remembered file that must be redone
                 text, problem = _decode(name, read(name))
                 if problem is not None:
                     problems.append((name, problem))
@@ -352,9 +379,9 @@ def post_process(
             members = set(component)
             hasher = hashlib.md5()
             for name in component:
-                text = rewrite(name, own[name], lambda t: (
-                    hashed_name(t, _PLACEHOLDER) if t in members else paths.get(t))).text
-                hasher.update(name.encode("utf-8") + b"\0" + text.encode("utf-8") + b"\0")
+                data = rewrite(name, own[name], lambda t: (
+                    hashed_name(t, _PLACEHOLDER) if t in members else paths.get(t))).data
+                hasher.update(name.encode("utf-8") + b"\0" + data + b"\0")
             shared = hasher.hexdigest()
             shared_names = {name: hashed_name(name, shared) for name in component}
             resolve = lambda t: shared_names.get(t) or paths.get(t)  # noqa: E731
@@ -401,7 +428,6 @@ def post_process(
             final = swapped.get(component[0])
             if final is not None:
                 finish(component[0], final)
-                texts.pop(component[0], None)
                 continue
             results, problems, shared = answers[tuple(component)]
             for name, problem in problems:
