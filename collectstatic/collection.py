@@ -107,12 +107,6 @@ def root_has_files(settings: Settings) -> bool:
 
 # -- the record of what earlier runs wrote ------------------------------------------
 
-def _stat_key(info: os.stat_result) -> list[int]:
-    # ctime cannot be set by tools that reset mtimes (git checkout, wheel
-    # unpacking, Docker layers), so a rewritten file always looks changed.
-    return [info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns]
-
-
 def _out_key(path: str) -> list[int] | None:
     try:
         info = os.lstat(path)
@@ -125,6 +119,7 @@ class _State:
     """``root/.collectstatic/state.json``: sources seen and outputs written."""
 
     def __init__(self, root: Path) -> None:
+        self.prefix = os.path.join(root, "")  # root and a separator: output paths are prefix + name
         self.dir = root / STATE_DIR
         self.path = self.dir / "state.json"
         self.sources: dict[str, dict[str, Any]] = {}
@@ -154,9 +149,16 @@ class _State:
         with _atomic_file(self.path, tmp_dir, None) as handle:
             _dump_json(payload, handle)
 
-    def output_intact(self, root: Path, name: str) -> bool:
+    def output_intact(self, name: str) -> bool:
+        """Whether the output ``name`` is as this tool wrote it (same size, mtime, inode)."""
         recorded = self.outputs.get(name)
-        return recorded is not None and _out_key(os.path.join(root, name)) == recorded
+        if recorded is None:
+            return False
+        try:
+            info = os.lstat(self.prefix + name)
+        except OSError:
+            return False
+        return recorded == [info.st_size, info.st_mtime_ns, info.st_ino]
 
 
 def _dump_json(value: dict[str, Any], handle: Any) -> None:
@@ -514,19 +516,31 @@ class _Run:
         self.state = _State(self.root)
 
     # phase 1 ---------------------------------------------------------------------
-    def unchanged(self, found: Found) -> tuple[dict[str, Any] | None, list[int]]:
-        """The record entry if ``found`` and its output are as recorded (a stat
-        or two, no read), else None; and the source's stat key."""
-        try:
-            info = os.stat(found.path)
-        except OSError as exc:
-            raise CollectError(f"{found.path}: cannot read ({exc.strerror})") from None
-        key = _stat_key(info)
-        old = self.state.sources.get(found.name)
-        if old is not None and old["stat"] == key and self.same_kind(old, found) and \
-                (not self.keep_plain or self.state.output_intact(self.root, found.name)):
-            return old, key
-        return None, key
+    def unchanged(self, files: list[Found]) -> tuple[dict[str, dict[str, Any]],
+                                                      list[tuple[Found, list[int]]]]:
+        """The record entries of the files that, with their outputs, are as
+        recorded (a stat or two each, no read); the others with their stat keys.
+
+        (The loop every run makes over every file, so written out flat.)"""
+        sources, keep_plain = self.state.sources, self.keep_plain
+        intact = self.state.output_intact
+        same: dict[str, dict[str, Any]] = {}
+        changed = []
+        for found in files:
+            try:
+                info = os.stat(found.path)
+            except OSError as exc:
+                raise CollectError(f"{found.path}: cannot read ({exc.strerror})") from None
+            # ctime cannot be set by tools that reset mtimes (git checkout, wheel
+            # unpacking, Docker layers), so a rewritten file always looks changed.
+            key = [info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns]
+            old = sources.get(found.name)
+            if old is not None and old["stat"] == key and self.same_kind(old, found) and \
+                    (not keep_plain or intact(found.name)):
+                same[found.name] = old
+            else:
+                changed.append((found, key))
+        return same, changed
 
     def same_kind(self, old: Mapping[str, Any], found: Found) -> bool:
         """Whether the recorded output was made from this source, the same way."""
@@ -546,7 +560,7 @@ class _Run:
                      "md5": (old or {}).get("md5", ""), "sri": (old or {}).get("sri", "")}
             return _Copied(entry, True, None, False, "", [(f"Pretending to {verb} "
                                                            f"'{found.path}'", 1)])
-        if same_source and (not keep_plain or self.state.output_intact(self.root, found.name)):
+        if same_source and (not keep_plain or self.state.output_intact(found.name)):
             # Touched (checkout, cache restore) but maybe the same bytes: a
             # read is cheaper than a write.
             md5, sri, _ = _copy_hashing(found.path, None, self.tmp_dir)
@@ -566,7 +580,7 @@ class _Run:
             dests = [dest] if plain else []
             if early:
                 candidate = hashed_name(found.name, md5)
-                if not self.state.output_intact(self.root, candidate):
+                if not self.state.output_intact(candidate):
                     hashed = candidate
                     dests.append(self.root / hashed)
             return dests
@@ -622,7 +636,7 @@ class _Run:
         previous = self.state.post
         old_paths = self.previous_manifest().get("paths") if previous.get("key") == key else None
         if old_paths is not None and all(
-                self.state.output_intact(self.root, output)
+                self.state.output_intact(output)
                 for output in [*old_paths.values(), *previous.get("variants", [])]):
             return old_paths
         return None
@@ -665,7 +679,7 @@ class _Run:
         if self._previous_manifest_bytes is None:
             self._previous_manifest_bytes = b""
             name = self.settings.manifest_name
-            if self.state.output_intact(self.root, name):
+            if self.state.output_intact(name):
                 with contextlib.suppress(OSError):
                     self._previous_manifest_bytes = (self.root / name).read_bytes()
         return self._previous_manifest_bytes or None
@@ -720,7 +734,7 @@ class _Run:
                    "map_files": map_files}
         processed = post_process(digests, read, memo=memo, **options)
         old_extra = self.previous_manifest().get("collectstatic", {}).get("files", {})
-        if any(not self.state.output_intact(self.root, processed.paths[name])
+        if any(not self.state.output_intact(processed.paths[name])
                or processed.paths[name] not in old_extra for name in processed.reused):
             # A remembered output was damaged or removed: its bytes are needed again.
             processed = post_process(digests, read, **options)
@@ -751,7 +765,7 @@ class _Run:
             else:
                 extra[hashed] = {"integrity": records[name]["sri"],
                                  "size": records[name]["stat"][0]}
-            if name not in self.early and not self.state.output_intact(self.root, hashed):
+            if name not in self.early and not self.state.output_intact(hashed):
                 jobs.append((name, hashed, data))
         return _Plan(paths, dict(sorted(extra.items())), jobs, warnings,
                      dict(processed.final_digests), processed.memo)
@@ -766,7 +780,7 @@ class _Run:
             if data is not None:
                 return _write_bytes_atomic(dest, data, self.tmp_dir, self.settings.file_mode)
             # Same bytes as the plain copy just made: share them.
-            if not self.link and self.state.output_intact(self.root, name) and \
+            if not self.link and self.state.output_intact(name) and \
                     _link_atomic(self.root / name, dest, self.tmp_dir):
                 return None
             return _copy_hashing(files[name].path, dest.parent, self.tmp_dir,
@@ -791,7 +805,7 @@ class _Run:
         """Delete what earlier runs wrote and this one no longer wants (never a dry run)."""
         for name in sorted(set(self.state.outputs) - wanted):
             path = self.root / name
-            if os.path.lexists(path) and self.state.output_intact(self.root, name):
+            if os.path.lexists(path) and self.state.output_intact(name):
                 self.log(f"Deleting '{name}' (no longer collected)", 2)
                 os.unlink(path)
                 self.prune_empty_dirs(path.parent)
@@ -846,16 +860,10 @@ class _Run:
             elif self.root.exists():
                 self.state.load()
             files = list(listing.files.values())
-            records: dict[str, dict[str, Any]] = {}
-            pending = []
-            for found in files:
-                entry, key = self.unchanged(found)
-                if entry is None:
-                    pending.append((found, key))
-                else:
-                    records[found.name] = entry
-                    self.result.unmodified.append(found.name)
-                    self.log(f"Skipping '{found.name}' (not modified)", 2)
+            records, pending = self.unchanged(files)
+            for name in records:
+                self.result.unmodified.append(name)
+                self.log(f"Skipping '{name}' (not modified)", 2)
             self.record_copies(pending, self.parallel(self.copy_one, pending), records)
             wanted: set[str] = set()
             copied = set(self.result.copied)
