@@ -17,6 +17,7 @@ this repo installed. ``bash scripts/test.sh`` makes such a venv (.venv).
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -377,6 +378,11 @@ def main() -> None:
     args = parser.parse_args()
     groups = [g for g in (args.only.split(",") if args.only else
                           ["floor", "django", "whitenoise", "ours", "compress", "wheel"]) if g]
+    # Bytecode for this repo, as an installed wheel has: with an editable
+    # install and PYTHONDONTWRITEBYTECODE set, every run would compile it.
+    import collectstatic
+
+    compileall.compile_dir(Path(collectstatic.__file__).parent, quiet=1)
     tree = build_tree(args.size)
     count, size = tree_stats(tree)
     print(f"tree: {tree} ({count:,} files, {size / 1e6:,.0f} MB)", file=sys.stderr)
