@@ -12,9 +12,11 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .config import Settings, Source
 from .errors import CollectError
@@ -22,9 +24,8 @@ from .errors import CollectError
 __all__ = ["Found", "Listing", "find", "list_sources", "name_collisions"]
 
 
-@dataclass(frozen=True)
-class Found:
-    """One collectable file."""
+class Found(NamedTuple):
+    """One collectable file (a named tuple: a large tree has tens of thousands)."""
 
     name: str  # logical name in root: prefix + relative path, posix
     path: str  # absolute path of the source file (as found, symlinks not resolved)
@@ -40,15 +41,23 @@ class Listing:
     unused_patterns: list[str] = field(default_factory=list)  # user patterns that never matched
 
 
-def _matches(name: str, patterns: tuple[str, ...], used: set[str]) -> bool:
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(name, pattern):
-            used.add(pattern)
-            return True
-    return False
+class _Ignore:
+    """``fnmatchcase`` against each pattern, as one regex; remembers which matched."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.patterns = patterns
+        self.any = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)
+                              if patterns else "(?!)")
+        self.used: set[str] = set()
+
+    def __call__(self, name: str) -> bool:
+        if self.any.match(name) is None:
+            return False
+        self.used.update(p for p in self.patterns if fnmatch.fnmatchcase(name, p))
+        return True
 
 
-def _walk(source: Source, patterns: tuple[str, ...], used: set[str],
+def _walk(source: Source, ignored: _Ignore,
           allowed: tuple[str, ...] | None) -> Iterator[str]:
     """Yield paths relative to ``source.path`` (os.sep-joined, sorted)."""
     top = str(source.path)
@@ -56,7 +65,7 @@ def _walk(source: Source, patterns: tuple[str, ...], used: set[str],
     # of them is a loop.
     stack: list[tuple[int, int]] = []
 
-    def walk(directory: str, relative: str) -> Iterator[str]:
+    def walk(directory: str, relative: str) -> Iterator[str]:  # relative: "" or ends in os.sep
         try:
             info = os.stat(directory)
         except OSError as exc:
@@ -82,17 +91,16 @@ def _walk(source: Source, patterns: tuple[str, ...], used: set[str],
             if is_dir:
                 subdirs.append(entry)
                 continue
-            if _matches(entry.name, patterns, used):
+            if ignored(entry.name):
                 continue
-            rel = os.path.join(relative, entry.name) if relative else entry.name
-            if relative and _matches(rel, patterns, used):
+            rel = relative + entry.name
+            if relative and ignored(rel):
                 continue
             yield rel
         for entry in subdirs:
-            if _matches(entry.name, patterns, used):
+            if ignored(entry.name):
                 continue
-            rel = os.path.join(relative, entry.name) if relative else entry.name
-            yield from walk(entry.path, rel)
+            yield from walk(entry.path, relative + entry.name + os.sep)
         stack.pop()
 
     yield from walk(top, "")
@@ -120,20 +128,21 @@ def _allowed_roots(settings: Settings) -> tuple[str, ...]:
 def list_sources(settings: Settings, extra_ignore: tuple[str, ...] = ()) -> Listing:
     """Walk every source in order; first found wins."""
     user_patterns = [posixpath.normpath(p) for p in (*settings.ignore, *extra_ignore)]
-    patterns = tuple(dict.fromkeys([*user_patterns, *settings.ignore_patterns]))
-    used: set[str] = set()
+    ignored = _Ignore(tuple(dict.fromkeys([*user_patterns, *settings.ignore_patterns])))
     allowed = None if settings.follow_external_symlinks else _allowed_roots(settings)
     listing = Listing()
+    files = listing.files
     for source in settings.sources:
-        for rel in _walk(source, patterns, used, allowed):
-            posix_rel = rel.replace(os.sep, "/")
-            name = f"{source.prefix}/{posix_rel}" if source.prefix else posix_rel
-            found = Found(name, os.path.join(str(source.path), rel), source)
-            if name in listing.files:
+        top = os.path.join(str(source.path), "")  # with one separator at the end
+        head = f"{source.prefix}/" if source.prefix else ""
+        for rel in _walk(source, ignored, allowed):
+            name = head + (rel.replace(os.sep, "/") if os.sep != "/" else rel)
+            found = Found(name, top + rel, source)
+            if name in files:
                 listing.conflicts.append(found)
             else:
-                listing.files[name] = found
-    listing.unused_patterns = [p for p in dict.fromkeys(user_patterns) if p not in used]
+                files[name] = found
+    listing.unused_patterns = [p for p in dict.fromkeys(user_patterns) if p not in ignored.used]
     return listing
 
 
