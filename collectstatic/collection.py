@@ -658,6 +658,7 @@ class _Run:
             plan = self.plan_hashes(files, records, self.process(files, digests))
             paths, extra = plan.paths, plan.extra
             self.write_hashed(files, plan.jobs)
+            plan.jobs.clear()  # written: their bytes go before the manifest is built
             variants = []
             if settings.compress:
                 outputs = {paths[name]: plan.final_digests[name] for name in files}
@@ -761,7 +762,7 @@ class _Run:
             if name in processed.reused:
                 extra[hashed] = old_extra[hashed]
             elif data is not None:
-                extra[hashed] = {"integrity": _sri(hashlib.sha384(data)), "size": len(data)}
+                extra[hashed] = {"integrity": processed.integrity[name], "size": len(data)}
             else:
                 extra[hashed] = {"integrity": records[name]["sri"],
                                  "size": records[name]["stat"][0]}

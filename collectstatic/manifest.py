@@ -44,6 +44,7 @@ listed in ``Processed.reused``: their bytes are not in ``rewritten``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import posixpath
@@ -70,6 +71,7 @@ class Processed:
 
     paths: dict[str, str]  # logical name -> hashed logical name, every collected file
     rewritten: dict[str, bytes]  # final bytes, only where they differ from the source
+    integrity: dict[str, str]  # "sha384-..." SRI of those bytes
     final_digests: dict[str, str]  # md5 hexdigest of the final bytes, every collected file
     errors: list[str] = field(default_factory=list)  # broken references, undecodable files
     warnings: list[str] = field(default_factory=list)  # missing source maps
@@ -140,6 +142,8 @@ class _Rewritten(NamedTuple):
     references need no more than their target)."""
 
     data: bytes  # UTF-8
+    digest: str  # md5 hexdigest of data
+    integrity: str  # "sha384-..." of data (SRI)
     missing: list[Reference]  # references to no collected file
     targets: list[str]  # the collected files the others name, sorted
 
@@ -147,8 +151,14 @@ class _Rewritten(NamedTuple):
     def of(cls, result: RewriteResult, names: Mapping[str, object]) -> _Rewritten:
         targets = {ref.target for ref in result.references
                    if not ref.missing and ref.target in names}
-        return cls(result.text.encode("utf-8"), [ref for ref in result.references if ref.missing],
-                   sorted(targets))
+        return cls.made(result.text.encode("utf-8"),
+                        [ref for ref in result.references if ref.missing], sorted(targets))
+
+    @classmethod
+    def made(cls, data: bytes, missing: list[Reference], targets: list[str]) -> _Rewritten:
+        # (hashed where the rewrite ran: in a worker process, not all in this one)
+        sri = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
+        return cls(data, _md5(data), sri, missing, targets)
 
 
 class _FirstPass(NamedTuple):
@@ -232,6 +242,7 @@ def post_process(
     paths: dict[str, str] = {}
     final_digests: dict[str, str] = {}
     rewritten: dict[str, bytes] = {}
+    integrity: dict[str, str] = {}
     errors: list[str] = []
     warnings: list[str] = []
     settings = [static_url, js_modules]
@@ -268,13 +279,13 @@ def post_process(
                                                 js_modules=js_modules), digests)
 
     def finish(name: str, result: _Rewritten, cyclic: bool = False) -> None:
-        final = result.data
-        digest = _md5(final)
+        digest = result.digest
         if not cyclic:
             paths[name] = hashed_name(name, digest)
         final_digests[name] = digest
         if digest != digests[name]:
-            rewritten[name] = final
+            rewritten[name] = result.data
+            integrity[name] = result.integrity
         own_warnings = []
         for ref in result.missing:
             (own_warnings if ref.warning else errors).append(ref.describe(name))
@@ -321,7 +332,7 @@ def post_process(
         """The final rewrite of a waiting file: its first pass with the final
         hashes of its CSS/JS targets in place of their stand-ins (see
         ``_stand_ins_swappable`` for when that is exact)."""
-        first = firsts.pop(name, None)
+        first = firsts.get(name)
         if first is None:
             return None
         # (a target only named by a directory-like URL has no stand-in to find)
@@ -330,7 +341,7 @@ def post_process(
         if not swaps:
             return first
         data = re.sub(b"|".join(swaps), lambda match: swaps[match.group()], first.data)
-        return first._replace(data=data)
+        return _Rewritten.made(data, first.missing, first.targets)
 
     # One pass over every CSS/JS file: a file whose references name no other
     # CSS/JS file is final now (most are); the others wait for their targets.
@@ -361,6 +372,9 @@ def post_process(
             list[_Rewritten] | None, list[tuple[str, str]], str | None]:
         """The final rewrite of each member (None if one is not UTF-8), the
         members that are not, and the name hash a cycle's members share."""
+        swapped = None if cyclic(component) else swap_stand_ins(component[0])
+        if swapped is not None:
+            return [swapped], [], None
         own: dict[str, str] = {}
         problems = []
         for name in component:
@@ -420,16 +434,10 @@ def post_process(
     for level_components in levels:
         pending = [component for component in level_components
                    if cyclic(component) or not reuse(component[0])]
-        swapped = {component[0]: swap_stand_ins(component[0]) for component in pending
-                   if not cyclic(component)}
-        work = [component for component in pending if swapped.get(component[0]) is None]
-        answers = dict(zip(map(tuple, work), map_files(rewrite_component, work)))
-        for component in pending:
-            final = swapped.get(component[0])
-            if final is not None:
-                finish(component[0], final)
-                continue
-            results, problems, shared = answers[tuple(component)]
+        for component, (results, problems, shared) in zip(
+                pending, map_files(rewrite_component, pending)):
+            for name in component:
+                firsts.pop(name, None)
             for name, problem in problems:
                 undecodable(name, problem)
             if results is None:
@@ -447,6 +455,7 @@ def post_process(
     return Processed(
         paths={name: paths[name] for name in names},
         rewritten={name: rewritten[name] for name in names if name in rewritten},
+        integrity={name: integrity[name] for name in names if name in integrity},
         final_digests={name: final_digests[name] for name in names},
         errors=errors,
         warnings=warnings,
