@@ -338,9 +338,12 @@ def post_process(
         # (a target only named by a directory-like URL has no stand-in to find)
         swaps = {_stand_in(target)[:12].encode(): _name_hash(paths[target], target).encode()
                  for target in first.targets if target in adjustable}
-        if not swaps:
-            return first
-        data = re.sub(b"|".join(swaps), lambda match: swaps[match.group()], first.data)
+        data = first.data
+        if swaps.keys().isdisjoint(swaps.values()):  # then no replacement meets another
+            for stand_in, final in swaps.items():
+                data = data.replace(stand_in, final)
+        else:
+            data = re.sub(b"|".join(swaps), lambda match: swaps[match.group()], data)
         return _Rewritten.made(data, first.missing, first.targets)
 
     # One pass over every CSS/JS file: a file whose references name no other
@@ -372,9 +375,6 @@ def post_process(
             list[_Rewritten] | None, list[tuple[str, str]], str | None]:
         """The final rewrite of each member (None if one is not UTF-8), the
         members that are not, and the name hash a cycle's members share."""
-        swapped = None if cyclic(component) else swap_stand_ins(component[0])
-        if swapped is not None:
-            return [swapped], [], None
         own: dict[str, str] = {}
         problems = []
         for name in component:
@@ -434,10 +434,18 @@ def post_process(
     for level_components in levels:
         pending = [component for component in level_components
                    if cyclic(component) or not reuse(component[0])]
-        for component, (results, problems, shared) in zip(
-                pending, map_files(rewrite_component, pending)):
-            for name in component:
-                firsts.pop(name, None)
+        # Swaps here: one is cheaper than what a worker process costs to start.
+        swapped = {component[0]: swap_stand_ins(component[0]) for component in pending
+                   if not cyclic(component)}
+        work = [component for component in pending if swapped.get(component[0]) is None]
+        answers = dict(zip(map(tuple, work), map_files(rewrite_component, work)))
+        for component in pending:
+            firsts.pop(component[0], None)
+            final = swapped.get(component[0])
+            if final is not None:
+                finish(component[0], final)
+                continue
+            results, problems, shared = answers[tuple(component)]
             for name, problem in problems:
                 undecodable(name, problem)
             if results is None:
