@@ -254,7 +254,7 @@ def _link_fd(fd: int, dest: str | Path) -> None:
 class _NewFile:
     """A file being written; it has a name only once :meth:`publish` gives it one."""
 
-    def __init__(self, directory: Path, tmp_dir: Path) -> None:
+    def __init__(self, directory: str | Path, tmp_dir: Path) -> None:
         self.tmp_dir = tmp_dir
         self.tmp: str | None = None  # the named stand-in, where unnamed files are not possible
         fd = -1
@@ -274,7 +274,7 @@ class _NewFile:
         while view:
             view = view[os.write(self.fd, view):]
 
-    def publish(self, dests: list[Path], mode: int | None) -> list[int]:
+    def publish(self, dests: list[str] | list[Path], mode: int | None) -> list[int]:
         """Name the file ``dests``, each whole or not at all; return its ``_out_key``."""
         if mode is not None and self.tmp is not None:
             os.chmod(self.tmp, mode)  # (no os.fchmod on Windows before Python 3.13)
@@ -306,7 +306,7 @@ class _NewFile:
                 os.unlink(self.tmp)
 
 
-def _replace(tmp: str, dest: Path) -> None:
+def _replace(tmp: str, dest: str | Path) -> None:
     try:
         os.replace(tmp, dest)
     except BaseException:
@@ -316,7 +316,7 @@ def _replace(tmp: str, dest: Path) -> None:
 
 
 @contextlib.contextmanager
-def _new_file(directory: Path, tmp_dir: Path) -> Iterator[_NewFile]:
+def _new_file(directory: str | Path, tmp_dir: Path) -> Iterator[_NewFile]:
     new = _NewFile(directory, tmp_dir)
     try:
         yield new
@@ -332,9 +332,10 @@ def _atomic_file(dest: Path, tmp_dir: Path, mode: int | None) -> Iterator[Any]:
         new.publish([dest], mode)
 
 
-def _write_bytes_atomic(dest: Path, data: bytes, tmp_dir: Path, mode: int | None) -> list[int]:
+def _write_bytes_atomic(dest: str | Path, data: bytes, tmp_dir: Path, mode: int | None
+                        ) -> list[int]:
     """Write ``data`` as ``dest`` (whole or not at all); return its ``_out_key``."""
-    with _new_file(dest.parent, tmp_dir) as new:
+    with _new_file(os.path.dirname(dest), tmp_dir) as new:
         new.write(data)
         return new.publish([dest], mode)
 
@@ -352,8 +353,8 @@ def _read_buffer() -> memoryview:
     return view
 
 
-def _copy_hashing(source: str, directory: Path | None, tmp_dir: Path,
-                  names: Callable[[str], list[Path]] | None = None, mode: int | None = None
+def _copy_hashing(source: str, directory: str | Path | None, tmp_dir: Path,
+                  names: Callable[[str], list[str]] | None = None, mode: int | None = None
                   ) -> tuple[str, str, list[int] | None]:
     """Stream ``source`` into a new file in ``directory`` (if given) named
     ``names(md5)``; return (md5, sha384 SRI, the new file's ``_out_key``)."""
@@ -393,7 +394,7 @@ def _variant_of(name: str) -> str:
     return name
 
 
-def _link_atomic(existing: Path, dest: Path, tmp_dir: Path) -> bool:
+def _link_atomic(existing: str | Path, dest: str | Path, tmp_dir: Path) -> bool:
     """Hard-link ``existing`` as ``dest``; False where links are not possible."""
     try:
         os.link(existing, dest)  # a link appears whole or not at all
@@ -457,7 +458,7 @@ class _Run:
         self.state = _State(self.root)
         self.tmp_dir = self.root / STATE_DIR / "tmp"
         self.result = CollectResult(root=self.root, link=self.link, dry_run=options.dry_run)
-        self.made_dirs: set[Path] = set()
+        self.made_dirs: set[str] = set()
         self._previous_manifest_bytes: bytes | None = None
         self._previous_manifest: dict[str, Any] | None = None
         self.dir_lock = threading.Lock()
@@ -467,18 +468,23 @@ class _Run:
         self.early: dict[str, str] = {}
 
     # directories -----------------------------------------------------------------
-    def ensure_dir(self, directory: Path) -> None:
+    def ensure_dir(self, directory: str | Path) -> None:
+        # (strings, not Paths: this runs for every file copied)
+        directory = os.fspath(directory)
         if directory in self.made_dirs:
             return
         with self.dir_lock:
             missing = []
             current = directory
-            while not current.is_dir():
+            while current and not os.path.isdir(current):
                 missing.append(current)
-                current = current.parent
+                parent = os.path.dirname(current)
+                if parent == current:
+                    break
+                current = parent
             for path in reversed(missing):
                 with contextlib.suppress(FileExistsError):
-                    path.mkdir()
+                    os.mkdir(path)
                 if self.settings.dir_mode is not None:
                     os.chmod(path, self.settings.dir_mode)
             self.made_dirs.add(directory)
@@ -555,7 +561,7 @@ class _Run:
         old = self.state.sources.get(found.name)
         keep_plain = self.keep_plain
         same_source = old is not None and self.same_kind(old, found)
-        dest = self.root / found.name
+        dest = self.state.prefix + found.name
         verb = "link" if self.link else "copy"
         if self.options.dry_run:
             entry = {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
@@ -577,25 +583,26 @@ class _Run:
         plain = keep_plain and not self.link  # a copy; with link, a symlink below
         hashed = ""
 
-        def names(md5: str) -> list[Path]:
+        def names(md5: str) -> list[str]:
             nonlocal hashed
             dests = [dest] if plain else []
             if early:
                 candidate = hashed_name(found.name, md5)
                 if not self.state.output_intact(candidate):
                     hashed = candidate
-                    dests.append(self.root / hashed)
+                    dests.append(self.state.prefix + hashed)
             return dests
 
+        directory = os.path.dirname(dest)
         if plain or early:
-            self.ensure_dir(dest.parent)
-        md5, sri, out_key = _copy_hashing(found.path, dest.parent if plain or early else None,
+            self.ensure_dir(directory)
+        md5, sri, out_key = _copy_hashing(found.path, directory if plain or early else None,
                                           self.tmp_dir, names, self.settings.file_mode)
         messages = []
         if out_key is not None and hashed:
             messages.append((f"Post-processed '{found.name}' as '{hashed}'", 2))
         if self.link and keep_plain:
-            self.ensure_dir(dest.parent)
+            self.ensure_dir(directory)
             tmp = _tmp_name(self.tmp_dir)
             try:
                 os.symlink(found.path, tmp)
@@ -780,15 +787,16 @@ class _Run:
         def write(job: tuple[str, str, bytes | None]) -> list[int] | None:
             """Write one hashed output; return its _out_key if known already."""
             name, hashed, data = job
-            dest = self.root / hashed
-            self.ensure_dir(dest.parent)
+            dest = self.state.prefix + hashed
+            directory = os.path.dirname(dest)
+            self.ensure_dir(directory)
             if data is not None:
                 return _write_bytes_atomic(dest, data, self.tmp_dir, self.settings.file_mode)
             # Same bytes as the plain copy just made: share them.
             if not self.link and self.state.output_intact(name) and \
-                    _link_atomic(self.root / name, dest, self.tmp_dir):
+                    _link_atomic(self.state.prefix + name, dest, self.tmp_dir):
                 return None
-            return _copy_hashing(files[name].path, dest.parent, self.tmp_dir,
+            return _copy_hashing(files[name].path, directory, self.tmp_dir,
                                  lambda _: [dest], self.settings.file_mode)[2]
 
         for (name, hashed, _), key in zip(jobs, self.parallel(write, jobs)):
