@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -607,11 +608,13 @@ def _unclosed_url_before(text: str, ref: Any) -> bool:
 @given(name=_names, text=_pieces, js_modules=st.booleans())
 def test_rewriting_is_stable(name: str, text: str, js_modules: bool) -> None:
     result = _rewrite(name, text, HASHED.get, js_modules)
-    # A URL naming a directory goes through the template again on every rewrite;
-    # a source-map one that ends in blanks (``.*`` is greedy) gains one each
-    # time, in Django 6.1 as here (checked with its ManifestStaticFilesStorage).
-    assume(not any(ref.kind == "sourcemap" and ref.hashed is None and not ref.missing
-                   and ref.url != ref.url.rstrip() for ref in result.references))
+    # A URL naming a directory goes through the template again on every rewrite,
+    # percent-decoded: blanks at its ends (a source map's greedy ``.*``, or a
+    # %20) are read differently by the next rewrite, in Django 6.1 as here
+    # (checked with its ManifestStaticFilesStorage).
+    assume(not any(ref.hashed is None and not ref.missing
+                   and unquote(ref.url) != unquote(ref.url).strip()
+                   for ref in result.references))
     # An @import comes out as @import url("..."): after an unclosed url( on its
     # line, that new url( closes it on the next rewrite. Django never rewrites
     # its own output (each pass starts from the source file), so neither do we.
