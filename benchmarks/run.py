@@ -195,6 +195,9 @@ call_command("collectstatic", interactive=False, verbosity=0)
 def run_measured(args: list[str], cwd: Path | None = None,
                  env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one subprocess."""
+    # What the previous scenario wrote is flushed first, not while this one runs.
+    if hasattr(os, "sync"):
+        os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
