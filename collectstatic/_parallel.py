@@ -99,7 +99,12 @@ def _forked(function: Callable[[T], R], items: list[T], workers: int) -> list[R]
     try:
         for _ in range(workers - 1):
             read_fd, write_fd = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # a process limit: those started share the work
+                os.close(read_fd)
+                os.close(write_fd)
+                break
             if pid == 0:  # pragma: no cover - runs in the child, which never returns
                 os.close(read_fd)
                 _answer(function, items, size, task_read, write_fd, parent)

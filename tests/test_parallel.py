@@ -200,3 +200,24 @@ parallel_map(work, list(range(300)), 2)
     assert run.returncode == -9
     time.sleep(1.5)  # without the check, the child would go on to all 300 items (0.6 s)
     assert len(log.read_text().split()) < 100
+
+
+@linux_only
+def test_a_fork_that_fails_leaves_the_work_to_the_processes_started(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real_fork = os.fork
+    forks = []
+
+    def fork_once() -> int:
+        if forks:
+            raise BlockingIOError(11, "Resource temporarily unavailable")  # EAGAIN
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", fork_once)
+    items = list(range(3000))
+    assert parallel_map(lambda n: n * 3, items, 4) == [n * 3 for n in items]
+    assert forks == [1]
+    monkeypatch.setattr(os, "fork", lambda: (_ for _ in ()).throw(OSError(11, "EAGAIN")))
+    assert parallel_map(lambda n: n + 1, items, 2) == [n + 1 for n in items]
+    assert no_children_left()
