@@ -7,13 +7,17 @@ rewritten bytes and the problems found. The caller writes files.
 Order
 -----
 Every CSS/JS file is rewritten once with a resolver that answers the final
-hashed names of non-CSS/JS targets (their names are their content's) and
-placeholder names of the final shape for CSS/JS targets (the ignored blocks of
-Django's later patterns depend on the text the earlier ones produced, so the
-shape must be right). A file that references no other CSS/JS file -- most of
-them -- is final after that one pass and its text is dropped. The others are
-rewritten once more, in dependency order (targets first), so chains of any
-depth work; Django gives up after 5 passes.
+hashed names of non-CSS/JS targets (their names are their content's) and, for
+CSS/JS targets, names of the final shape with a stand-in hash of each target's
+own (the ignored blocks of Django's later patterns depend on the text the
+earlier ones produced, so the shape must be right). A file that references no
+other CSS/JS file -- most of them -- is final after that one pass. The others
+are finished in dependency order (targets first), so chains of any depth work
+(Django gives up after 5 passes): by putting each target's final hash in place
+of its stand-in, which gives the bytes a second rewrite would (hex digits are
+no pattern's syntax; ``_stand_ins_swappable`` excludes the texts where it
+would not), or else by rewriting again. ``map_files`` may spread the first
+pass and those rewrites over processes.
 
 Cycles
 ------
