@@ -618,3 +618,22 @@ def test_memory_stays_flat_on_a_large_file(tmp_path: Path) -> None:
     assert all(f"'{ENCODING[a]}'" in variants for a in ALL)
     growth = int(after) - int(before)
     assert growth < 64, f"peak RSS grew by {growth} MiB compressing a {size >> 20} MiB file"
+
+
+@needs_brotli
+@pytest.mark.parametrize("size", [200, 700, 40_000, compress.CHUNK, compress.CHUNK + 1,
+                                  3 * compress.CHUNK + 5])
+def test_brotli_variants_are_the_streaming_encoders_bytes_at_every_size(
+        tmp_path: Path, size: int) -> None:
+    # Files that fit one read go through brotli's one-shot call (faster, the
+    # encoder knows the input); the bytes must be what the stream gives.
+    (codec,) = compress._codecs(["brotli"], {"brotli": 11 if size < 50_000 else 5})
+    source = tmp_path / "a.css"
+    source.write_bytes(text(size, size))
+    assert isinstance(codec.stream(size), compress._OneShot) == (size <= compress.CHUNK)
+    tmp, variant_size, md5 = compress._compress_file(codec, source, tmp_path)
+    assert tmp is not None and md5 == hashlib.md5(source.read_bytes()).hexdigest()
+    streamed = brotli.Compressor(quality=codec.level)
+    expected = streamed.process(source.read_bytes()) + streamed.finish()
+    assert Path(tmp).read_bytes() == expected and variant_size == len(expected)
+    assert brotli.decompress(expected) == source.read_bytes()
