@@ -397,9 +397,10 @@ def post_process(
             members = set(component)
             hasher = hashlib.md5()
             for name in component:
-                data = rewrite(name, own[name], lambda t: (
-                    hashed_name(t, _PLACEHOLDER) if t in members else paths.get(t))).data
-                hasher.update(name.encode("utf-8") + b"\0" + data + b"\0")
+                text = rewrite_references(name, own[name], lambda t: (
+                    hashed_name(t, _PLACEHOLDER) if t in members else paths.get(t)),
+                    static_url=static_url, js_modules=js_modules).text  # (only hashed)
+                hasher.update(name.encode("utf-8") + b"\0" + text.encode("utf-8") + b"\0")
             shared = hasher.hexdigest()
             shared_names = {name: hashed_name(name, shared) for name in component}
             resolve = lambda t: shared_names.get(t) or paths.get(t)  # noqa: E731
