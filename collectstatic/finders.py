@@ -10,11 +10,12 @@ search order; the first file found for a logical name wins.
 from __future__ import annotations
 
 import fnmatch
+import operator
 import os
 import posixpath
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -46,38 +47,45 @@ class _Ignore:
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
         self.patterns = patterns
-        self.any = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)
-                              if patterns else "(?!)")
+        # (the listing calls ``match`` itself, and ``note`` only on a hit)
+        self.match = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)
+                                if patterns else "(?!)").match
         self.used: set[str] = set()
 
     def __call__(self, name: str) -> bool:
-        if self.any.match(name) is None:
-            return False
+        return self.match(name) is not None and self.note(name)
+
+    def note(self, name: str) -> bool:
+        """Remember the patterns ``name`` matches (it matches one); True."""
         self.used.update(p for p in self.patterns if fnmatch.fnmatchcase(name, p))
         return True
 
 
 def _walk(source: Source, ignored: _Ignore,
-          allowed: tuple[str, ...] | None) -> Iterator[str]:
-    """Yield paths relative to ``source.path`` (os.sep-joined, sorted)."""
-    top = str(source.path)
-    # Directories on the current descent, by identity: a symlink back into one
-    # of them is a loop.
-    stack: list[tuple[int, int]] = []
+          allowed: tuple[str, ...] | None) -> list[str]:
+    """Paths relative to ``source.path`` (os.sep-joined): a directory's files in
+    name order, then its subdirectories', depth first.
 
-    def walk(directory: str, relative: str) -> Iterator[str]:  # relative: "" or ends in os.sep
+    (Every file of every run passes through here, so it is a flat loop over an
+    explicit stack, not nested generators.)"""
+    found: list[str] = []
+    match, note = ignored.match, ignored.note
+    # Each directory to read, with the identities of those above it: a symlink
+    # back into one of them is a loop.
+    pending: list[tuple[str, str, tuple[tuple[int, int], ...]]] = [(str(source.path), "", ())]
+    while pending:
+        directory, relative, above = pending.pop()  # relative: "" or ends in os.sep
         try:
             info = os.stat(directory)
         except OSError as exc:
             raise CollectError(f"{directory}: cannot read directory ({exc.strerror})") from None
         identity = (info.st_dev, info.st_ino)
-        if identity in stack:
+        if identity in above:
             raise CollectError(f"{directory}: symlink loop (it leads back to a directory "
                                f"above it); remove the link or add its name to ignore")
-        stack.append(identity)
         try:
             with os.scandir(directory) as scan:
-                entries = sorted(scan, key=lambda entry: entry.name)
+                entries = sorted(scan, key=_entry_name)
         except OSError as exc:
             raise CollectError(f"{directory}: cannot read directory ({exc.strerror})") from None
         subdirs = []
@@ -88,22 +96,20 @@ def _walk(source: Source, ignored: _Ignore,
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
+            name = entry.name
             if is_dir:
-                subdirs.append(entry)
-                continue
-            if ignored(entry.name):
-                continue
-            rel = relative + entry.name
-            if relative and ignored(rel):
-                continue
-            yield rel
-        for entry in subdirs:
-            if ignored(entry.name):
-                continue
-            yield from walk(entry.path, relative + entry.name + os.sep)
-        stack.pop()
+                if not (match(name) and note(name)):
+                    subdirs.append((entry.path, relative + name + os.sep))
+            elif not (match(name) and note(name)):
+                rel = relative + name
+                if not (relative and match(rel) and note(rel)):
+                    found.append(rel)
+        above += (identity,)
+        pending.extend((path, rel, above) for path, rel in reversed(subdirs))
+    return found
 
-    yield from walk(top, "")
+
+_entry_name = operator.attrgetter("name")
 
 
 def _check_link(path: str, allowed: tuple[str, ...] | None) -> None:
@@ -150,10 +156,13 @@ def name_collisions(names: Iterable[str]) -> list[tuple[str, ...]]:
     """Groups of names that differ only in letter case or Unicode normalization
     (``Logo.png``/``logo.png``, NFC/NFD ``é``): one file on macOS and Windows."""
     groups: dict[str, list[str]] = {}
-    for name in sorted(names):
-        key = unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+    normalize = unicodedata.normalize
+    for name in names:
+        # (ASCII has one normal form, and casefold is lower there: most names are ASCII)
+        key = name.lower() if name.isascii() else \
+            normalize("NFC", normalize("NFD", name).casefold())
         groups.setdefault(key, []).append(name)
-    return [tuple(group) for group in groups.values() if len(group) > 1]
+    return sorted(tuple(sorted(group)) for group in groups.values() if len(group) > 1)
 
 
 def find(settings: Settings, name: str, *, first: bool = False) -> list[str]:
