@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import errno
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import threading
@@ -153,6 +155,75 @@ class _State:
         """Whether the output ``name`` is as this tool wrote it (same size, mtime, inode)."""
         recorded = self.outputs.get(name)
         return recorded is not None and _out_key(self.prefix + name) == recorded
+
+
+def _fingerprint(value: Any) -> str:
+    """md5 of ``value`` (strings, ints, lists, tuples): marshal's version 2 has no
+    back-references, so equal values give equal bytes, and it is C throughout."""
+    return hashlib.md5(marshal.dumps(value, 2)).hexdigest()
+
+
+class _LastRun:
+    """``root/.collectstatic/last-run.json``: what the last run that finished
+    saw and did. Its ``inputs`` fingerprint covers the settings and every
+    source's name, path and stat key; ``outputs`` lists what that run left in
+    root, with a fingerprint of their ``_out_key``. When both fingerprints
+    hold again, that run's answer stands: the next run repeats it without
+    reading the record or the manifest (a no-change run is mostly stat calls).
+    """
+
+    FIELDS = (("inputs", str), ("outputs", list), ("outputs_key", str), ("manifest", dict),
+              ("variants", list), ("rewritten", int), ("warnings", list))
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / STATE_DIR / "last-run.json"
+
+    def load(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION or \
+                any(not isinstance(data.get(field), kind) for field, kind in self.FIELDS) or \
+                not all(isinstance(name, str) for name in data["outputs"]):
+            return None  # not this version's, or damaged: the full run decides
+        return data
+
+    def forget(self) -> None:
+        """Before a run changes anything: a run that fails leaves no answer behind."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+    def save(self, answer: dict[str, Any], tmp_dir: Path) -> None:
+        with _atomic_file(self.path, tmp_dir, None) as handle:
+            handle.write(json.dumps({"version": STATE_VERSION, **answer}).encode())
+
+
+# Stat calls go out to the workers in runs of this many files.
+_STAT_RUN = 64
+
+
+def _source_keys(paths: list[str]) -> list[list[int]]:
+    """Each source's stat key: what tells a changed file without reading it."""
+    keys = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            raise CollectError(f"{path}: cannot read ({exc.strerror})") from None
+        # ctime cannot be set by tools that reset mtimes (git checkout, wheel
+        # unpacking, Docker layers), so a rewritten file always looks changed.
+        keys.append([info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns])
+    return keys
+
+
+def _outputs_piece(keys: list[list[int] | None]) -> bytes:
+    """Part of the outputs' fingerprint: the ``_out_key`` of up to _STAT_RUN outputs."""
+    return marshal.dumps([tuple(key) if key else None for key in keys], 2)
+
+
+def _outputs_fingerprint(pieces: list[bytes]) -> str:
+    return hashlib.md5(b"".join(pieces)).hexdigest()
 
 
 def _dump_json(value: dict[str, Any], handle: Any) -> None:
@@ -518,24 +589,48 @@ class _Run:
         self.state = _State(self.root)
 
     # phase 1 ---------------------------------------------------------------------
-    def unchanged(self, files: list[Found]) -> tuple[dict[str, dict[str, Any]],
-                                                      list[tuple[Found, list[int]]]]:
+    def stat_all(self, files: list[Found], outputs: list[str]) -> tuple[list[list[int]], str]:
+        """Each source's stat key, and the fingerprint of the ``outputs`` as they
+        are now (``_LastRun``), on the workers: a no-change run is little else."""
+        paths = [found.path for found in files]
+        prefix = self.state.prefix
+
+        def stat_run(job: tuple[bool, int]) -> Any:
+            of_sources, start = job
+            if of_sources:
+                return _source_keys(paths[start:start + _STAT_RUN])
+            return _outputs_piece([_out_key(prefix + name)
+                                   for name in outputs[start:start + _STAT_RUN]])
+
+        jobs = [(True, start) for start in range(0, len(paths), _STAT_RUN)]
+        jobs += [(False, start) for start in range(0, len(outputs), _STAT_RUN)]
+        # (stat calls hold the GIL between them: threads would take turns)
+        done = parallel_map(stat_run, jobs, self.settings.workers, threads=False)
+        sources = len(range(0, len(paths), _STAT_RUN))
+        return [key for run in done[:sources] for key in run], \
+            _outputs_fingerprint(done[sources:])
+
+    def inputs_key(self, files: list[Found], keys: list[list[int]]) -> str:
+        """The fingerprint of everything a run's answer depends on: this tool,
+        the settings, the options that change outputs, and every source."""
+        from . import __version__
+
+        settings = repr(dataclasses.replace(self.settings, workers=1))
+        return _fingerprint([__version__, settings, self.options.post_process,
+                             [found.name for found in files],
+                             [found.path for found in files], keys])
+
+    def unchanged(self, files: list[Found], keys: list[list[int]]
+                  ) -> tuple[dict[str, dict[str, Any]], list[tuple[Found, list[int]]]]:
         """The record entries of the files that, with their outputs, are as
-        recorded (a stat or two each, no read); the others with their stat keys.
+        recorded (by their stat ``keys``); the others with their keys.
 
         (The loop every run makes over every file, so written out flat.)"""
         sources, keep_plain = self.state.sources, self.keep_plain
         intact = self.state.output_intact
         same: dict[str, dict[str, Any]] = {}
         changed = []
-        for found in files:
-            try:
-                info = os.stat(found.path)
-            except OSError as exc:
-                raise CollectError(f"{found.path}: cannot read ({exc.strerror})") from None
-            # ctime cannot be set by tools that reset mtimes (git checkout, wheel
-            # unpacking, Docker layers), so a rewritten file always looks changed.
-            key = [info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns]
+        for found, key in zip(files, keys):
             old = sources.get(found.name)
             if old is not None and old["stat"] == key and self.same_kind(old, found) and \
                     (not keep_plain or intact(found.name)):
@@ -861,13 +956,25 @@ class _Run:
                 "case or Unicode normalization: they are one file on case- or "
                 "normalization-insensitive file systems (macOS, Windows); rename all but one")
 
+        settled = len(self.result.warnings)  # those before are the listing's, made anew each run
         with self.locked():
+            files = list(listing.files.values())
+            last_run = _LastRun(self.root)
+            answer = None if options.dry_run or options.clear else last_run.load()
+            keys, outputs_key = self.stat_all(files, answer["outputs"] if answer else [])
+            inputs = ""
+            if not options.dry_run:
+                inputs = self.inputs_key(files, keys)
+                if answer is not None and answer["inputs"] == inputs and \
+                        answer["outputs_key"] == outputs_key:
+                    self.repeat(answer, files)
+                    return self.result
+                last_run.forget()
             if options.clear:
                 self.clear()
             elif self.root.exists():
                 self.state.load()
-            files = list(listing.files.values())
-            records, pending = self.unchanged(files)
+            records, pending = self.unchanged(files, keys)
             for name in records:
                 self.result.unmodified.append(name)
                 self.log(f"Skipping '{name}' (not modified)", 2)
@@ -908,11 +1015,40 @@ class _Run:
                     self.remove_stale(wanted)
                     self.apply_file_mode()
                     self.state.save(self.tmp_dir)
-        self.result.copied.sort()
-        self.result.unmodified.sort()
-        self.result.post_processed.sort()
-        self.result.files = sorted(wanted)
+            self.result.copied.sort()
+            self.result.unmodified.sort()
+            self.result.post_processed.sort()
+            self.result.files = sorted(wanted)
+            if not options.dry_run:
+                self.remember(last_run, inputs, self.result.warnings[settled:])
         return self.result
+
+    def remember(self, last_run: _LastRun, inputs: str, warnings: list[str]) -> None:
+        """Save this run's answer for ``repeat``, if every output is accounted for."""
+        outputs = self.state.outputs
+        if self.result.files != sorted(outputs) or not all(outputs.values()):
+            return  # (not expected: then every run takes the full path)
+        names = self.result.files
+        pieces = [_outputs_piece([outputs[name] for name in names[start:start + _STAT_RUN]])
+                  for start in range(0, len(names), _STAT_RUN)]
+        last_run.save({"inputs": inputs, "outputs": names,
+                       "outputs_key": _outputs_fingerprint(pieces),
+                       "manifest": self.result.manifest, "variants": self.result.variants,
+                       "rewritten": self.result.rewritten, "warnings": warnings},
+                      self.tmp_dir)
+
+    def repeat(self, answer: dict[str, Any], files: list[Found]) -> None:
+        """Take the last run's ``answer`` as this run's: its sources, settings
+        and outputs are as they were (``_LastRun``)."""
+        result = self.result
+        for found in files:
+            self.log(f"Skipping '{found.name}' (not modified)", 2)
+        result.unmodified = sorted(found.name for found in files)
+        result.files = answer["outputs"]
+        result.manifest = answer["manifest"]
+        result.variants = answer["variants"]
+        result.rewritten = answer["rewritten"]
+        result.warnings.extend(answer["warnings"])
 
     def check_reserved_names(self, listing: Listing) -> None:
         """Names in root that are ours: a source file there would be clobbered."""

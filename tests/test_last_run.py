@@ -1,0 +1,249 @@
+"""The no-change shortcut: ``root/.collectstatic/last-run.json``.
+
+A run whose settings, sources (name, path, stat key) and outputs (``_out_key``)
+are all as the last finished run left them repeats that run's answer without
+reading the record or the manifest. It must give exactly the answer the full
+run gives, and must not be taken when anything it covers has changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import collectstatic
+from collectstatic import collection, manifest
+from collectstatic.collection import CollectOptions, CollectResult, collect
+from collectstatic.config import load_settings
+from collectstatic.errors import BrokenReferencesError
+
+from .support import tree_bytes, write_tree
+
+FILES = {
+    "s/css/site.css": '@import "parts/base.css";\nbody { background: url("../img/a.png"); }\n',
+    "s/css/parts/base.css": "h1 { background: url(../../img/b.png) }\n",
+    "s/img/a.png": b"A-PNG",
+    "s/img/b.png": b"B-PNG" * 1000,
+    "s/js/app.js": "console.log(1);\n//# sourceMappingURL=app.js.map\n",
+    "s/js/app.js.map": "{}",
+    "t/img/a.png": b"shadowed by s/img/a.png",
+    "t/txt/readme.txt": "second source",
+}
+CONFIG = '[tool.collectstatic]\nroot = "out"\ndirs = ["s", "t"]\n'
+
+
+def project(path: Path, config: str = CONFIG, files: dict | None = None) -> Path:
+    write_tree(path, {**(FILES if files is None else files), "pyproject.toml": config})
+    return path
+
+
+def run(path: Path, **options: object) -> CollectResult:
+    return collect(load_settings(path / "pyproject.toml"), CollectOptions(**options))
+
+
+def last_run(path: Path) -> Path:
+    return path / "out/.collectstatic/last-run.json"
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How often the full run's record and the old manifest are read."""
+    calls = {"record": 0, "manifest": 0}
+    real_load, real_read = collection._State.load, manifest.read_manifest
+
+    def load(self: collection._State) -> None:
+        calls["record"] += 1
+        real_load(self)
+
+    def read(data: bytes) -> dict:
+        calls["manifest"] += 1
+        return real_read(data)
+
+    monkeypatch.setattr(collection._State, "load", load)
+    monkeypatch.setattr(manifest, "read_manifest", read)
+    return calls
+
+
+def test_a_no_change_run_reads_neither_record_nor_manifest(tmp_path: Path,
+                                                            counted: dict[str, int]) -> None:
+    project(tmp_path)
+    first = run(tmp_path)
+    assert last_run(tmp_path).is_file()
+    before = tree_bytes(tmp_path / "out")
+    second = run(tmp_path)
+    assert counted == {"record": 1, "manifest": 0}  # only the first run's
+    assert second.copied == [] and second.unmodified == sorted(first.copied)
+    assert second.manifest == first.manifest and second.files == first.files
+    assert tree_bytes(tmp_path / "out") == before
+
+
+# Configurations whose answers carry every field: warnings from the listing and
+# from post-processing, shadowed files, variants, no manifest.
+CONFIGS = {
+    "default": CONFIG,
+    "warnings": CONFIG + 'strict = false\nignore = ["nothing-matches-this"]\n',
+    "keep-unhashed-false": CONFIG + "keep-unhashed = false\n",
+    "manifest-false": CONFIG + "manifest = false\n",
+    "compress": CONFIG + 'compress = ["gzip"]\n',
+    "compress-no-manifest": CONFIG + 'compress = ["gzip"]\nmanifest = false\n',
+    "link": CONFIG + "link = true\n",
+}
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_the_shortcut_gives_the_full_runs_answer(tmp_path: Path, config: str) -> None:
+    files = {**FILES, "s/css/broken.css": "a { background: url(missing.png) }\n"} \
+        if "strict = false" in config else FILES
+    project(tmp_path, config, files)
+    run(tmp_path)
+    short = run(tmp_path)
+    assert last_run(tmp_path).is_file()
+    last_run(tmp_path).unlink()
+    full = run(tmp_path)  # the same answer, through the record
+    assert last_run(tmp_path).is_file()  # and saved again
+    assert dataclasses.asdict(short) == dataclasses.asdict(full)
+    assert short.unmodified and short.files
+    if "strict = false" in config:
+        assert any("missing.png" in warning for warning in short.warnings)
+        assert any("nothing-matches-this" in warning for warning in short.warnings)
+    assert short.skipped == ["img/a.png"]
+
+
+def test_cli_output_is_the_same_either_way(tmp_path: Path) -> None:
+    from .support import cli
+
+    project(tmp_path, CONFIG + "strict = false\n",
+            {**FILES, "s/css/broken.css": "a { background: url(missing.png) }\n"})
+    cli("collect", "--noinput", cwd=tmp_path)
+    short = cli("collect", "--noinput", "-v", "2", cwd=tmp_path)
+    last_run(tmp_path).unlink()
+    full = cli("collect", "--noinput", "-v", "2", cwd=tmp_path)
+    assert "missing.png" in short.stderr
+    assert (short.stdout, short.stderr) == (full.stdout, full.stderr)
+
+
+def _touch_source(path: Path) -> None:
+    os.utime(path / "s/js/app.js")  # same bytes, new mtime
+
+
+def _rewrite_source_keeping_mtime(path: Path) -> None:
+    target = path / "s/img/a.png"
+    info = target.stat()
+    target.write_bytes(b"a-png")  # same size
+    os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))  # only ctime tells
+
+
+def _add_source(path: Path) -> None:
+    write_tree(path, {"s/img/new.png": b"new"})
+
+
+def _remove_source(path: Path) -> None:
+    (path / "t/txt/readme.txt").unlink()
+
+
+def _change_setting(path: Path) -> None:
+    config = path / "pyproject.toml"
+    config.write_text(config.read_text() + 'static-url = "/assets/"\n')
+
+
+def _remove_output(path: Path) -> None:
+    (path / "out/img/b.png").unlink()
+
+
+def _replace_hashed_output(path: Path) -> None:
+    name = json.loads((path / "out/staticfiles.json").read_bytes())["paths"]["css/site.css"]
+    target = path / "out" / name
+    data = target.read_bytes()
+    target.unlink()
+    target.write_bytes(data.replace(b"body", b"BODY"))  # a new inode, same size
+
+
+def _damage_manifest(path: Path) -> None:
+    with open(path / "out/staticfiles.json", "ab") as handle:
+        handle.write(b" ")
+
+
+def _new_version(path: Path) -> None:
+    pass  # (the test patches collectstatic.__version__)
+
+
+CHANGES = {
+    "touched source": (_touch_source, {"copied": [], "record": 1}),
+    "source rewritten, mtime kept": (_rewrite_source_keeping_mtime, {"copied": ["img/a.png"]}),
+    "source added": (_add_source, {"copied": ["img/new.png"]}),
+    "source removed": (_remove_source, {"deleted": ["txt/readme.b372207a3c9a.txt",
+                                                    "txt/readme.txt"]}),
+    "setting changed": (_change_setting, {"copied": []}),
+    "output removed": (_remove_output, {"copied": ["img/b.png"]}),
+    "hashed output replaced": (_replace_hashed_output, {"post_processed": ["css/site.css"]}),
+    "manifest damaged": (_damage_manifest, {"copied": []}),
+    "tool upgraded": (_new_version, {"copied": []}),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_any_change_takes_the_full_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       counted: dict[str, int], change: tuple) -> None:
+    make_change, expected = change
+    project(tmp_path)
+    run(tmp_path)
+    make_change(tmp_path)
+    if make_change is _new_version:
+        monkeypatch.setattr(collectstatic, "__version__", collectstatic.__version__ + ".post1")
+    counted["record"] = 0
+    result = run(tmp_path)
+    assert counted["record"] == 1  # the full run
+    for field, value in expected.items():
+        if field != "record":
+            assert getattr(result, field) == value, field
+    # and the root is what a run from nothing gives
+    fresh = tmp_path / "fresh"
+    project(fresh, (tmp_path / "pyproject.toml").read_text(), {})
+    for source in ("s", "t"):
+        os.symlink(tmp_path / source, fresh / source)
+    run(fresh)
+    assert tree_bytes(tmp_path / "out") == tree_bytes(fresh / "out")
+    # after which nothing changed again: the shortcut
+    counted["record"] = 0
+    assert run(tmp_path).copied == [] and counted["record"] == 0
+
+
+@pytest.mark.parametrize("damage", ["", "{", "[]", '{"version": 1}',
+                                    '{"version": 1, "inputs": "x", "outputs": [1]}'])
+def test_a_damaged_last_run_file_means_a_full_run(tmp_path: Path, counted: dict[str, int],
+                                                  damage: str) -> None:
+    project(tmp_path)
+    first = run(tmp_path)
+    last_run(tmp_path).write_text(damage)
+    result = run(tmp_path)
+    assert counted["record"] == 2 and result.copied == []
+    assert result.manifest == first.manifest
+    assert json.loads(last_run(tmp_path).read_bytes())["outputs"] == first.files
+
+
+def test_a_failed_run_leaves_no_answer_to_repeat(tmp_path: Path) -> None:
+    project(tmp_path)
+    run(tmp_path)
+    (tmp_path / "s/css/parts/base.css").write_text("h1 { background: url(gone.png) }\n")
+    with pytest.raises(BrokenReferencesError):
+        run(tmp_path)
+    assert not last_run(tmp_path).exists()
+
+
+def test_options_that_change_the_answer_are_covered(tmp_path: Path,
+                                                    counted: dict[str, int]) -> None:
+    project(tmp_path)
+    run(tmp_path)
+    assert run(tmp_path, dry_run=True).copied == []
+    counted["record"] = 0
+    no_post = run(tmp_path, post_process=False)  # not the saved answer: the full run
+    assert counted["record"] == 1 and no_post.manifest == {}
+    counted["record"] = 0
+    cleared = run(tmp_path, clear=True)
+    assert counted["record"] == 0 and sorted(cleared.copied) == sorted(cleared.unmodified +
+                                                                       cleared.copied)
+    assert len(cleared.copied) == 7
