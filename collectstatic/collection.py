@@ -14,7 +14,7 @@ The run, in order:
 
 Every file is written without a name and named once whole (see
 ``_NewFile``), so an interrupted run never leaves a truncated file.
-The record (``root/.collectstatic/state.json``) lists every file this tool
+The record (``root/.collectstatic/state.marshal``) lists every file this tool
 wrote; files in root it did not write are left alone (except by ``clear``).
 """
 
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CollectOptions", "CollectResult", "collect", "root_has_files"]
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 CHUNK = 1 << 20
 Log = Callable[[str, int], None]
 
@@ -117,25 +117,28 @@ def _out_key(path: str) -> list[int] | None:
     return [info.st_size, info.st_mtime_ns, info.st_ino]
 
 
+_UNSCANNED = object()
+
+
 class _State:
-    """``root/.collectstatic/state.json``: sources seen and outputs written."""
+    """``root/.collectstatic/state.marshal``: sources seen and outputs written."""
 
     def __init__(self, root: Path) -> None:
         self.prefix = os.path.join(root, "")  # root and a separator: output paths are prefix + name
         self.dir = root / STATE_DIR
-        self.path = self.dir / "state.json"
+        self.path = self.dir / "state.marshal"
         self.sources: dict[str, dict[str, Any]] = {}
         self.outputs: dict[str, list[int]] = {}  # relative output path -> _out_key
         self.post: dict[str, Any] = {}  # the last post-processing answer and its input key
         self.file_mode: int | None = None  # the file-mode the outputs were written with
+        # _out_key of each output at the start (_Run.scan_outputs), as marshal pieces
+        self.scan: tuple[list[str], list[bytes]] | None = None
+        self.scanned: dict[str, list[int] | None] = {}
         self.loaded: dict[str, Any] | None = None  # the record as read, to skip an equal save
 
     def load(self) -> None:
-        try:
-            data = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
-            return  # no record, or an unreadable one: everything counts as new
-        if isinstance(data, dict) and data.get("version") == STATE_VERSION:
+        data = _read_record(self.path)
+        if data is not None:
             self.loaded = data
             self.sources = dict(data.get("sources", {}))
             self.outputs = dict(data.get("outputs", {}))
@@ -143,18 +146,30 @@ class _State:
             self.file_mode = data.get("file_mode")
 
     def save(self, tmp_dir: Path) -> None:
-        payload = {"version": STATE_VERSION, "sources": self.sources,
-                   "outputs": dict(sorted(self.outputs.items())), "post": self.post,
-                   "file_mode": self.file_mode}
-        if payload == self.loaded:
-            return  # nothing changed: a no-change run writes nothing at all
-        with _atomic_file(self.path, tmp_dir, None) as handle:
-            _dump_json(payload, handle)
+        payload = {"version": STATE_VERSION, "sources": self.sources, "outputs": self.outputs,
+                   "post": self.post, "file_mode": self.file_mode}
+        if payload != self.loaded:  # a no-change run writes nothing at all
+            _write_record(self.path, payload, tmp_dir)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.dir / "state.json")  # the record of versions before 0.2
 
     def output_intact(self, name: str) -> bool:
         """Whether the output ``name`` is as this tool wrote it (same size, mtime, inode)."""
         recorded = self.outputs.get(name)
-        return recorded is not None and _out_key(self.prefix + name) == recorded
+        if recorded is None:
+            return False
+        # The scan answers only the first question about a name: it was made
+        # before this run wrote anything, and a name is first asked about
+        # before it is written. (Were it asked after, the scan's key would
+        # differ from the one recorded for the new file: a needless rewrite,
+        # never a damaged output taken for intact.)
+        if self.scan is not None:  # (read only if a full run asks)
+            names, pieces = self.scan
+            self.scanned = dict(zip(names, (key for piece in pieces
+                                            for key in marshal.loads(piece))))
+            self.scan = None
+        current = self.scanned.pop(name, _UNSCANNED)
+        return (_out_key(self.prefix + name) if current is _UNSCANNED else current) == recorded
 
 
 def _fingerprint(value: Any) -> str:
@@ -164,7 +179,7 @@ def _fingerprint(value: Any) -> str:
 
 
 class _LastRun:
-    """``root/.collectstatic/last-run.json``: what the last run that finished
+    """``root/.collectstatic/last-run.marshal``: what the last run that finished
     saw and did. Its ``inputs`` fingerprint covers the settings and every
     source's name, path and stat key; ``outputs`` lists what that run left in
     root, with a fingerprint of their ``_out_key``. When both fingerprints
@@ -176,14 +191,11 @@ class _LastRun:
               ("variants", list), ("rewritten", int), ("warnings", list))
 
     def __init__(self, root: Path) -> None:
-        self.path = root / STATE_DIR / "last-run.json"
+        self.path = root / STATE_DIR / "last-run.marshal"
 
     def load(self) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("version") != STATE_VERSION or \
+        data = _read_record(self.path)
+        if data is None or \
                 any(not isinstance(data.get(field), kind) for field, kind in self.FIELDS) or \
                 not all(isinstance(name, str) for name in data["outputs"]):
             return None  # not this version's, or damaged: the full run decides
@@ -195,8 +207,7 @@ class _LastRun:
             os.unlink(self.path)
 
     def save(self, answer: dict[str, Any], tmp_dir: Path) -> None:
-        with _atomic_file(self.path, tmp_dir, None) as handle:
-            handle.write(json.dumps({"version": STATE_VERSION, **answer}).encode())
+        _write_record(self.path, {"version": STATE_VERSION, **answer}, tmp_dir)
 
 
 # Stat calls go out to the workers in runs of this many files.
@@ -219,57 +230,39 @@ def _source_keys(paths: list[str]) -> list[list[int]]:
 
 def _outputs_piece(keys: list[list[int] | None]) -> bytes:
     """Part of the outputs' fingerprint: the ``_out_key`` of up to _STAT_RUN outputs."""
-    return marshal.dumps([tuple(key) if key else None for key in keys], 2)
+    return marshal.dumps(keys, 2)
 
 
 def _outputs_fingerprint(pieces: list[bytes]) -> str:
     return hashlib.md5(b"".join(pieces)).hexdigest()
 
 
-def _dump_json(value: dict[str, Any], handle: Any) -> None:
-    """``json.dump(value, handle)`` as UTF-8, the top level and big dicts in key
-    order, but fast and in pieces.
+# The records are marshal data: Python's own format for plain values, read and
+# written in C (JSON took 0.1 s each way for the large benchmark tree's record,
+# most of a one-change run). They are this tool's alone, never shipped.
+_RECORD_HEAD = b"collectstatic record (marshal)\n"
 
-    ``json.dump`` streams through the pure-Python encoder (0.4 s for the large
-    benchmark tree's record); ``json.dumps`` is C but makes one string. The
-    top-level entries are written one by one, and big dicts in them a thousand
-    entries at a time, each piece with ``json.dumps``.
-    """
-    pieces: list[str] = []
-    size = 0
 
-    def emit(text: str) -> None:
-        nonlocal size
-        pieces.append(text)
-        size += len(text)
-        if size > CHUNK:
-            flush()
+def _read_record(path: Path) -> dict[str, Any] | None:
+    """A record this version of the format wrote, or None (none, or damaged:
+    then everything counts as new)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if not data.startswith(_RECORD_HEAD):
+        return None
+    try:
+        value = marshal.loads(memoryview(data)[len(_RECORD_HEAD):])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return value if isinstance(value, dict) and value.get("version") == STATE_VERSION else None
 
-    def flush() -> None:
-        nonlocal size
-        handle.write("".join(pieces).encode("utf-8"))
-        pieces.clear()
-        size = 0
 
-    def write(node: Any) -> None:
-        if isinstance(node, dict) and len(node) > 1024:
-            keys = sorted(node)
-            emit("{")
-            for start in range(0, len(keys), 1024):
-                # (entries keep the order they were built in: sorting each one's
-                # keys again cost a third of the dump)
-                batch = json.dumps({key: node[key] for key in keys[start:start + 1024]})
-                emit(f"{', ' if start else ''}{batch[1:-1]}")
-            emit("}")
-        else:
-            emit(json.dumps(node, sort_keys=True))
-
-    emit("{")
-    for number, key in enumerate(sorted(value)):
-        emit(f"{', ' if number else ''}{json.dumps(key)}: ")
-        write(value[key])
-    emit("}")
-    flush()
+def _write_record(path: Path, value: dict[str, Any], tmp_dir: Path) -> None:
+    with _atomic_file(path, tmp_dir, None) as handle:
+        handle.write(_RECORD_HEAD)
+        handle.write(marshal.dumps(value))
 
 
 # -- atomic file writing ------------------------------------------------------------
@@ -589,26 +582,24 @@ class _Run:
         self.state = _State(self.root)
 
     # phase 1 ---------------------------------------------------------------------
-    def stat_all(self, files: list[Found], outputs: list[str]) -> tuple[list[list[int]], str]:
-        """Each source's stat key, and the fingerprint of the ``outputs`` as they
-        are now (``_LastRun``), on the workers: a no-change run is little else."""
+    def stat_sources(self, files: list[Found]) -> list[list[int]]:
+        """Each source's stat key, in order (on the workers)."""
         paths = [found.path for found in files]
+        runs = parallel_map(lambda start: _source_keys(paths[start:start + _STAT_RUN]),
+                            list(range(0, len(paths), _STAT_RUN)), self.settings.workers,
+                            threads=False)  # (stat calls hold the GIL between them)
+        return [key for run in runs for key in run]
+
+    def scan_outputs(self, outputs: list[str]) -> str:
+        """Every output's ``_out_key`` as it is now, on the workers: the
+        fingerprint ``_LastRun`` compares, and the first answer of
+        ``output_intact`` for each (a full run asks about most outputs)."""
         prefix = self.state.prefix
-
-        def stat_run(job: tuple[bool, int]) -> Any:
-            of_sources, start = job
-            if of_sources:
-                return _source_keys(paths[start:start + _STAT_RUN])
-            return _outputs_piece([_out_key(prefix + name)
-                                   for name in outputs[start:start + _STAT_RUN]])
-
-        jobs = [(True, start) for start in range(0, len(paths), _STAT_RUN)]
-        jobs += [(False, start) for start in range(0, len(outputs), _STAT_RUN)]
-        # (stat calls hold the GIL between them: threads would take turns)
-        done = parallel_map(stat_run, jobs, self.settings.workers, threads=False)
-        sources = len(range(0, len(paths), _STAT_RUN))
-        return [key for run in done[:sources] for key in run], \
-            _outputs_fingerprint(done[sources:])
+        pieces = parallel_map(lambda start: _outputs_piece(
+            [_out_key(prefix + name) for name in outputs[start:start + _STAT_RUN]]),
+            list(range(0, len(outputs), _STAT_RUN)), self.settings.workers, threads=False)
+        self.state.scan = (outputs, pieces)
+        return _outputs_fingerprint(pieces)
 
     def inputs_key(self, files: list[Found], keys: list[list[int]]) -> str:
         """The fingerprint of everything a run's answer depends on: this tool,
@@ -960,13 +951,13 @@ class _Run:
         with self.locked():
             files = list(listing.files.values())
             last_run = _LastRun(self.root)
-            answer = None if options.dry_run or options.clear else last_run.load()
-            keys, outputs_key = self.stat_all(files, answer["outputs"] if answer else [])
+            keys = self.stat_sources(files)
             inputs = ""
             if not options.dry_run:
                 inputs = self.inputs_key(files, keys)
-                if answer is not None and answer["inputs"] == inputs and \
-                        answer["outputs_key"] == outputs_key:
+                answer = None if options.clear else last_run.load()
+                if answer is not None and answer["outputs_key"] == \
+                        self.scan_outputs(answer["outputs"]) and answer["inputs"] == inputs:
                     self.repeat(answer, files)
                     return self.result
                 last_run.forget()

@@ -91,9 +91,13 @@ def hashed_name(name: str, digest: str) -> str:
     before the last extension (``os.path.splitext`` rules: ``.htaccess`` and
     ``LICENSE`` have none, so the hash is appended).
     """
-    directory, filename = posixpath.split(name)
-    root, ext = posixpath.splitext(filename)
-    return posixpath.join(directory, f"{root}.{digest[:12]}{ext}")
+    # (posixpath.split/splitext/join by hand: this runs for every file of
+    # every run that post-processes)
+    head = name.rfind("/") + 1
+    dot = name.rfind(".")
+    if dot > head and name[head:dot].strip("."):  # a last dot after more than dots
+        return f"{name[:dot]}.{digest[:12]}{name[dot:]}"
+    return f"{name}.{digest[:12]}"
 
 
 def is_adjustable(name: str, js_modules: bool = False) -> bool:

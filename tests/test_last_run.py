@@ -1,4 +1,4 @@
-"""The no-change shortcut: ``root/.collectstatic/last-run.json``.
+"""The no-change shortcut: ``root/.collectstatic/last-run.marshal``.
 
 A run whose settings, sources (name, path, stat key) and outputs (``_out_key``)
 are all as the last finished run left them repeats that run's answer without
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import marshal
 import os
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def run(path: Path, **options: object) -> CollectResult:
 
 
 def last_run(path: Path) -> Path:
-    return path / "out/.collectstatic/last-run.json"
+    return path / "out/.collectstatic/last-run.marshal"
 
 
 @pytest.fixture
@@ -212,17 +213,41 @@ def test_any_change_takes_the_full_run(tmp_path: Path, monkeypatch: pytest.Monke
     assert run(tmp_path).copied == [] and counted["record"] == 0
 
 
-@pytest.mark.parametrize("damage", ["", "{", "[]", '{"version": 1}',
-                                    '{"version": 1, "inputs": "x", "outputs": [1]}'])
+HEAD = collection._RECORD_HEAD
+DAMAGES = {
+    "empty": b"",
+    "not ours": b"{}",
+    "cut short": None,  # the saved file without its last bytes
+    "a list": HEAD + marshal.dumps([1]),
+    "older version": HEAD + marshal.dumps({"version": 1}),
+    "wrong types": HEAD + marshal.dumps({"version": collection.STATE_VERSION, "inputs": "x",
+                                         "outputs": [1]}),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
 def test_a_damaged_last_run_file_means_a_full_run(tmp_path: Path, counted: dict[str, int],
-                                                  damage: str) -> None:
+                                                  damage: bytes | None) -> None:
     project(tmp_path)
     first = run(tmp_path)
-    last_run(tmp_path).write_text(damage)
+    saved = last_run(tmp_path).read_bytes()
+    answer = collection._read_record(last_run(tmp_path))
+    assert answer is not None and answer["outputs"] == first.files
+    last_run(tmp_path).write_bytes(saved[:-7] if damage is None else damage)
     result = run(tmp_path)
     assert counted["record"] == 2 and result.copied == []
     assert result.manifest == first.manifest
-    assert json.loads(last_run(tmp_path).read_bytes())["outputs"] == first.files
+    assert collection._read_record(last_run(tmp_path)) == answer  # saved again
+
+
+def test_a_damaged_record_means_everything_is_new(tmp_path: Path) -> None:
+    project(tmp_path)
+    first = run(tmp_path)
+    record = tmp_path / "out/.collectstatic/state.marshal"
+    record.write_bytes(record.read_bytes()[:100])
+    last_run(tmp_path).unlink()
+    again = run(tmp_path)
+    assert again.copied == sorted(first.copied) and again.manifest == first.manifest
 
 
 def test_a_failed_run_leaves_no_answer_to_repeat(tmp_path: Path) -> None:

@@ -126,7 +126,7 @@ def test_a_no_change_run_writes_nothing(tmp_path: Path) -> None:
     after = {p: (s.st_ino, s.st_mtime_ns) for p in out.rglob("*")
              if (s := p.stat()) and p.is_file()}
     assert after == before  # the record (state.json) included
-    assert out / ".collectstatic/state.json" in after
+    assert out / ".collectstatic/state.marshal" in after
 
 
 
