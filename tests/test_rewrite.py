@@ -7,6 +7,8 @@ each with the letter of the module docstring's "Deviations from Django".
 
 from __future__ import annotations
 
+import itertools
+import posixpath
 import re
 
 import pytest
@@ -72,6 +74,24 @@ def js(text: str, name: str = "js/app.js", js_modules: bool = True) -> str:
 )
 def test_hashed_name(name: str, expected: str) -> None:
     assert hashed_name(name, H + "cdef0123456789abcdef") == expected
+
+
+def test_hashed_name_splits_as_os_path_does() -> None:
+    # Django splits with os.path: every name of up to 7 characters of "a./b"
+    # (normalized: no empty or absolute parts) against posixpath itself.
+    digest = H + "cdef0123456789abcdef"
+    checked = 0
+    for length in range(8):
+        for letters in itertools.product("a./b", repeat=length):
+            name = "".join(letters)
+            if "//" in name or name.startswith("/") or name.endswith("/"):
+                continue
+            directory, filename = posixpath.split(name)
+            root, ext = posixpath.splitext(filename)
+            assert hashed_name(name, digest) == posixpath.join(directory,
+                                                               f"{root}.{H}{ext}"), name
+            checked += 1
+    assert checked > 10_000
 
 
 @pytest.mark.parametrize(
