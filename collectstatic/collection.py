@@ -25,10 +25,12 @@ import contextlib
 import dataclasses
 import errno
 import hashlib
+import itertools
 import json
 import marshal
 import os
 import shutil
+import struct
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
@@ -117,9 +119,6 @@ def _out_key(path: str) -> list[int] | None:
     return [info.st_size, info.st_mtime_ns, info.st_ino]
 
 
-_UNSCANNED = object()
-
-
 class _State:
     """``root/.collectstatic/state.marshal``: sources seen and outputs written."""
 
@@ -131,9 +130,12 @@ class _State:
         self.outputs: dict[str, list[int]] = {}  # relative output path -> _out_key
         self.post: dict[str, Any] = {}  # the last post-processing answer and its input key
         self.file_mode: int | None = None  # the file-mode the outputs were written with
-        # _out_key of each output at the start (_Run.scan_outputs), as marshal pieces
+        # _out_key of each output at the start (_Run.scan_outputs), as marshal
+        # pieces; once read, the names not asked about yet, and those whose
+        # key was not the recorded one.
         self.scan: tuple[list[str], list[bytes]] | None = None
-        self.scanned: dict[str, list[int] | None] = {}
+        self.scanned: set[str] = set()
+        self.scanned_changed: set[str] = set()
         self.loaded: dict[str, Any] | None = None  # the record as read, to skip an equal save
 
     def load(self) -> None:
@@ -164,12 +166,18 @@ class _State:
         # differ from the one recorded for the new file: a needless rewrite,
         # never a damaged output taken for intact.)
         if self.scan is not None:  # (read only if a full run asks)
+            self.scanned, self.scanned_changed = set(), set()
             names, pieces = self.scan
-            self.scanned = dict(zip(names, (key for piece in pieces
-                                            for key in marshal.loads(piece))))
+            for name_now, key_now in zip(names, (key for piece in pieces
+                                                 for key in marshal.loads(piece))):
+                self.scanned.add(name_now)
+                if key_now != self.outputs.get(name_now):
+                    self.scanned_changed.add(name_now)
             self.scan = None
-        current = self.scanned.pop(name, _UNSCANNED)
-        return (_out_key(self.prefix + name) if current is _UNSCANNED else current) == recorded
+        if name in self.scanned:
+            self.scanned.discard(name)
+            return name not in self.scanned_changed
+        return _out_key(self.prefix + name) == recorded
 
 
 def _fingerprint(value: Any) -> str:
@@ -239,30 +247,58 @@ def _outputs_fingerprint(pieces: list[bytes]) -> str:
 
 # The records are marshal data: Python's own format for plain values, read and
 # written in C (JSON took 0.1 s each way for the large benchmark tree's record,
-# most of a one-change run). They are this tool's alone, never shipped.
+# most of a one-change run). They are this tool's alone, never shipped. After
+# a head line comes a run of pieces, each its size and a marshalled (key,
+# value); a big dict is cut into several pieces of one key, so that neither
+# side holds all of the record as bytes at once (peak memory), and an empty
+# key ends the record (a file cut short has no end).
 _RECORD_HEAD = b"collectstatic record (marshal)\n"
+_PIECE_SIZE = struct.Struct("=Q")
+_PIECE_ENTRIES = 2048
 
 
 def _read_record(path: Path) -> dict[str, Any] | None:
     """A record this version of the format wrote, or None (none, or damaged:
     then everything counts as new)."""
+    value: dict[str, Any] = {}
     try:
-        data = path.read_bytes()
-    except OSError:
+        with open(path, "rb") as handle:
+            if handle.read(len(_RECORD_HEAD)) != _RECORD_HEAD:
+                return None
+            while True:
+                head = handle.read(_PIECE_SIZE.size)
+                if len(head) != _PIECE_SIZE.size:
+                    return None
+                (size,) = _PIECE_SIZE.unpack(head)
+                key, piece = marshal.loads(handle.read(size))
+                if key == "":
+                    break
+                if key in value:
+                    value[key].update(piece)
+                else:
+                    value[key] = piece
+    except (OSError, EOFError, ValueError, TypeError, AttributeError):
         return None
-    if not data.startswith(_RECORD_HEAD):
-        return None
-    try:
-        value = marshal.loads(memoryview(data)[len(_RECORD_HEAD):])
-    except (EOFError, ValueError, TypeError):
-        return None
-    return value if isinstance(value, dict) and value.get("version") == STATE_VERSION else None
+    return value if value.get("version") == STATE_VERSION else None
 
 
 def _write_record(path: Path, value: dict[str, Any], tmp_dir: Path) -> None:
+    def pieces() -> Iterator[tuple[str, Any]]:
+        for key, item in value.items():
+            if isinstance(item, dict) and len(item) > _PIECE_ENTRIES:
+                entries = iter(item.items())
+                while piece := dict(itertools.islice(entries, _PIECE_ENTRIES)):
+                    yield key, piece
+            else:
+                yield key, item
+        yield "", None
+
     with _atomic_file(path, tmp_dir, None) as handle:
         handle.write(_RECORD_HEAD)
-        handle.write(marshal.dumps(value))
+        for key_and_piece in pieces():
+            data = marshal.dumps(key_and_piece)
+            handle.write(_PIECE_SIZE.pack(len(data)))
+            handle.write(data)
 
 
 # -- atomic file writing ------------------------------------------------------------
@@ -517,8 +553,8 @@ class _Run:
         self.tmp_dir = self.root / STATE_DIR / "tmp"
         self.result = CollectResult(root=self.root, link=self.link, dry_run=options.dry_run)
         self.made_dirs: set[str] = set()
-        self._previous_manifest_bytes: bytes | None = None
         self._previous_manifest: dict[str, Any] | None = None
+        self.previous_manifest_md5 = ""
         self.dir_lock = threading.Lock()
         # From what copy_one returned: output name -> _out_key of what this
         # run wrote, and logical name -> hashed name written early.
@@ -764,26 +800,19 @@ class _Run:
         self.result.manifest = paths
         self.result.variants = list(variants)
 
-    def previous_manifest_bytes(self) -> bytes | None:
-        """The manifest the last run wrote, if it is still as written (read once)."""
-        if self._previous_manifest_bytes is None:
-            self._previous_manifest_bytes = b""
-            name = self.settings.manifest_name
-            if self.state.output_intact(name):
-                with contextlib.suppress(OSError):
-                    self._previous_manifest_bytes = (self.root / name).read_bytes()
-        return self._previous_manifest_bytes or None
-
     def previous_manifest(self) -> dict[str, Any]:
-        """That manifest parsed, or {} (parsed once)."""
+        """The manifest the last run wrote if it is still as written, parsed, or
+        {} (read once; ``previous_manifest_md5`` is then that of its bytes)."""
         from .manifest import read_manifest
 
         if self._previous_manifest is None:
-            data = self.previous_manifest_bytes()
-            try:
-                self._previous_manifest = read_manifest(data) if data else {}
-            except ValueError:
-                self._previous_manifest = {}
+            self._previous_manifest = {}
+            name = self.settings.manifest_name
+            if self.state.output_intact(name):
+                with contextlib.suppress(OSError, ValueError):
+                    data = (self.root / name).read_bytes()
+                    self.previous_manifest_md5 = hashlib.md5(data).hexdigest()
+                    self._previous_manifest = read_manifest(data)
         return self._previous_manifest
 
     def compress(self, outputs: Mapping[str, str]) -> dict[str, dict[str, int]]:
@@ -887,9 +916,11 @@ class _Run:
     def write_manifest(self, paths: Mapping[str, str], extra: Mapping[str, Any]) -> None:
         from .manifest import manifest_bytes
 
+        self.previous_manifest()  # (read, if it was not)
+        self._previous_manifest = {}  # (used: its memory goes before the new one is made)
         data = manifest_bytes(paths, {"collectstatic": {"version": 1, "files": extra}})
         manifest_path = self.root / self.settings.manifest_name
-        if self.previous_manifest_bytes() != data:
+        if self.previous_manifest_md5 != hashlib.md5(data).hexdigest():
             _write_bytes_atomic(manifest_path, data, self.tmp_dir, self.settings.file_mode)
         self.state.outputs[self.settings.manifest_name] = _out_key(str(manifest_path)) or []
 
@@ -960,6 +991,7 @@ class _Run:
                         self.scan_outputs(answer["outputs"]) and answer["inputs"] == inputs:
                     self.repeat(answer, files)
                     return self.result
+                del answer  # (its manifest is not needed: memory for the full run)
                 last_run.forget()
             if options.clear:
                 self.clear()

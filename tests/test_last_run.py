@@ -213,15 +213,24 @@ def test_any_change_takes_the_full_run(tmp_path: Path, monkeypatch: pytest.Monke
     assert run(tmp_path).copied == [] and counted["record"] == 0
 
 
+def piece(value: object) -> bytes:
+    data = marshal.dumps(value)
+    return collection._PIECE_SIZE.pack(len(data)) + data
+
+
 HEAD = collection._RECORD_HEAD
+END = piece(("", None))
 DAMAGES = {
     "empty": b"",
     "not ours": b"{}",
     "cut short": None,  # the saved file without its last bytes
-    "a list": HEAD + marshal.dumps([1]),
-    "older version": HEAD + marshal.dumps({"version": 1}),
-    "wrong types": HEAD + marshal.dumps({"version": collection.STATE_VERSION, "inputs": "x",
-                                         "outputs": [1]}),
+    "no end": HEAD + piece(("version", collection.STATE_VERSION)),
+    "not a piece": HEAD + piece([1]) + END,
+    "older version": HEAD + piece(("version", 1)) + END,
+    "wrong types": HEAD + piece(("version", collection.STATE_VERSION)) +
+    piece(("inputs", "x")) + piece(("outputs", [1])) + END,
+    "a piece of another kind": HEAD + piece(("version", collection.STATE_VERSION)) +
+    piece(("outputs", [])) + piece(("outputs", {"a": 1})) + END,
 }
 
 
@@ -272,3 +281,15 @@ def test_options_that_change_the_answer_are_covered(tmp_path: Path,
     assert counted["record"] == 0 and sorted(cleared.copied) == sorted(cleared.unmodified +
                                                                        cleared.copied)
     assert len(cleared.copied) == 7
+
+
+def test_records_come_back_as_written_in_pieces(tmp_path: Path) -> None:
+    big = {f"name{number}": [number, "x" * (number % 7)] for number in range(10_000)}
+    value = {"version": collection.STATE_VERSION, "big": big, "small": {"a": 1},
+             "list": list(range(5)), "none": None}
+    path = tmp_path / "record"
+    collection._write_record(path, value, tmp_path)
+    data = path.read_bytes()
+    assert data.count(b"big") > 1  # cut into pieces
+    assert collection._read_record(path) == value
+    assert list(collection._read_record(path)["big"]) == list(big)  # in order
