@@ -26,7 +26,6 @@ import dataclasses
 import errno
 import hashlib
 import itertools
-import json
 import marshal
 import os
 import shutil
@@ -140,7 +139,8 @@ class _State:
 
     def load(self) -> None:
         data = _read_record(self.path)
-        if data is not None:
+        if data is not None and all(isinstance(data.get(part), dict)
+                                    for part in ("sources", "outputs", "post")):
             self.loaded = data
             self.sources = dict(data.get("sources", {}))
             self.outputs = dict(data.get("outputs", {}))
@@ -265,11 +265,13 @@ def _read_record(path: Path) -> dict[str, Any] | None:
         with open(path, "rb") as handle:
             if handle.read(len(_RECORD_HEAD)) != _RECORD_HEAD:
                 return None
+            left = os.fstat(handle.fileno()).st_size - len(_RECORD_HEAD)
             while True:
                 head = handle.read(_PIECE_SIZE.size)
-                if len(head) != _PIECE_SIZE.size:
-                    return None
-                (size,) = _PIECE_SIZE.unpack(head)
+                (size,) = _PIECE_SIZE.unpack(head) if len(head) == _PIECE_SIZE.size else (-1,)
+                left -= _PIECE_SIZE.size + size
+                if size < 0 or left < 0:
+                    return None  # cut short, or not a size: never a read of that much
                 key, piece = marshal.loads(handle.read(size))
                 if key == "":
                     break
@@ -508,10 +510,6 @@ def _link_atomic(existing: str | Path, dest: str | Path, tmp_dir: Path) -> bool:
         return False
 
 
-def _md5_json(value: Any) -> str:
-    return hashlib.md5(json.dumps(value).encode(), usedforsecurity=False).hexdigest()
-
-
 def _sri(sha: Any) -> str:
     return "sha384-" + base64.b64encode(sha.digest()).decode("ascii")
 
@@ -618,24 +616,30 @@ class _Run:
         self.state = _State(self.root)
 
     # phase 1 ---------------------------------------------------------------------
-    def stat_sources(self, files: list[Found]) -> list[list[int]]:
-        """Each source's stat key, in order (on the workers)."""
+    def stat_all(self, files: list[Found], outputs: list[str]) -> tuple[list[list[int]], str]:
+        """Each source's stat key, in order, and the fingerprint of ``outputs``
+        as they are now (``_LastRun``), in one go on the workers: a no-change
+        run is little else. The outputs' keys are kept (``_State.scan``) to
+        answer each one's first intact check in a full run."""
         paths = [found.path for found in files]
-        runs = parallel_map(lambda start: _source_keys(paths[start:start + _STAT_RUN]),
-                            list(range(0, len(paths), _STAT_RUN)), self.settings.workers,
-                            threads=False)  # (stat calls hold the GIL between them)
-        return [key for run in runs for key in run]
-
-    def scan_outputs(self, outputs: list[str]) -> str:
-        """Every output's ``_out_key`` as it is now, on the workers: the
-        fingerprint ``_LastRun`` compares, and the first answer of
-        ``output_intact`` for each (a full run asks about most outputs)."""
         prefix = self.state.prefix
-        pieces = parallel_map(lambda start: _outputs_piece(
-            [_out_key(prefix + name) for name in outputs[start:start + _STAT_RUN]]),
-            list(range(0, len(outputs), _STAT_RUN)), self.settings.workers, threads=False)
-        self.state.scan = (outputs, pieces)
-        return _outputs_fingerprint(pieces)
+
+        def stat_run(job: tuple[bool, int]) -> list[list[int]] | bytes:
+            of_sources, start = job
+            if of_sources:
+                return _source_keys(paths[start:start + _STAT_RUN])
+            return _outputs_piece([_out_key(prefix + name)
+                                   for name in outputs[start:start + _STAT_RUN]])
+
+        jobs = [(True, start) for start in range(0, len(paths), _STAT_RUN)]
+        sources = len(jobs)
+        jobs += [(False, start) for start in range(0, len(outputs), _STAT_RUN)]
+        # (stat calls hold the GIL between them: threads would take turns)
+        done = parallel_map(stat_run, jobs, self.settings.workers, threads=False)
+        pieces: list[bytes] = done[sources:]
+        if outputs:
+            self.state.scan = (outputs, pieces)
+        return [key for run in done[:sources] for key in run], _outputs_fingerprint(pieces)
 
     def inputs_key(self, files: list[Found], keys: list[list[int]]) -> str:
         """The fingerprint of everything a run's answer depends on: this tool,
@@ -653,13 +657,15 @@ class _Run:
         recorded (by their stat ``keys``); the others with their keys.
 
         (The loop every run makes over every file, so written out flat.)"""
-        sources, keep_plain = self.state.sources, self.keep_plain
+        sources, keep_plain, link = self.state.sources, self.keep_plain, self.link
         intact = self.state.output_intact
         same: dict[str, dict[str, Any]] = {}
         changed = []
         for found, key in zip(files, keys):
             old = sources.get(found.name)
-            if old is not None and old["stat"] == key and self.same_kind(old, found) and \
+            # (same_kind, inline)
+            if old is not None and old["stat"] == key and old["path"] == found.path and \
+                    old["link"] == link and old["keep"] == keep_plain and \
                     (not keep_plain or intact(found.name)):
                 same[found.name] = old
             else:
@@ -751,9 +757,9 @@ class _Run:
     def post_key(self, digests: Mapping[str, str]) -> str:
         """What the whole post-processing answer depends on."""
         settings = self.settings
-        return _md5_json([sorted(digests.items()), settings.static_url, settings.js_modules,
-                          settings.strict, self.keep_plain, settings.manifest_name,
-                          [(name, settings.level(name)) for name in settings.compress]])
+        return _fingerprint([sorted(digests.items()), settings.static_url, settings.js_modules,
+                             settings.strict, self.keep_plain, settings.manifest_name,
+                             [(name, settings.level(name)) for name in settings.compress]])
 
     def previous_paths(self, key: str) -> dict[str, str] | None:
         """The last run's hashed names if its answer stands: same inputs and
@@ -982,13 +988,13 @@ class _Run:
         with self.locked():
             files = list(listing.files.values())
             last_run = _LastRun(self.root)
-            keys = self.stat_sources(files)
+            answer = None if options.clear or options.dry_run else last_run.load()
+            keys, outputs_key = self.stat_all(files, answer["outputs"] if answer else [])
             inputs = ""
             if not options.dry_run:
                 inputs = self.inputs_key(files, keys)
-                answer = None if options.clear else last_run.load()
-                if answer is not None and answer["outputs_key"] == \
-                        self.scan_outputs(answer["outputs"]) and answer["inputs"] == inputs:
+                if answer is not None and answer["outputs_key"] == outputs_key and \
+                        answer["inputs"] == inputs:
                     self.repeat(answer, files)
                     return self.result
                 del answer  # (its manifest is not needed: memory for the full run)

@@ -137,7 +137,7 @@ def _strongly_connected(nodes: list[str], edges: Mapping[str, list[str]]) -> lis
 
 def _deps_key(targets: list[str], paths: Mapping[str, str]) -> str:
     """What a file's rewritten bytes depend on besides its own: its targets' names."""
-    return _md5("\0".join(f"{target}\0{paths.get(target)}" for target in targets).encode())
+    return _md5("\0".join([f"{target}\0{paths.get(target)}" for target in targets]).encode())
 
 
 class _Rewritten(NamedTuple):
@@ -260,8 +260,8 @@ def post_process(
         entry = old.get(name)
         if entry is None or entry["md5"] != digests[name]:
             return None
-        if any(target not in digests for target in entry.get("targets", ())) or \
-                any(target in digests for target in entry.get("missing", ())):
+        if not all(map(digests.__contains__, entry.get("targets", ()))) or \
+                any(map(digests.__contains__, entry.get("missing", ()))):
             return None  # the set of collected files changed under it
         return entry
 

@@ -225,6 +225,8 @@ DAMAGES = {
     "not ours": b"{}",
     "cut short": None,  # the saved file without its last bytes
     "no end": HEAD + piece(("version", collection.STATE_VERSION)),
+    "a size past the end": HEAD + b"\xff" * 8 + piece(("version", collection.STATE_VERSION)),
+    "the older format": HEAD + marshal.dumps({"version": collection.STATE_VERSION}),
     "not a piece": HEAD + piece([1]) + END,
     "older version": HEAD + piece(("version", 1)) + END,
     "wrong types": HEAD + piece(("version", collection.STATE_VERSION)) +
