@@ -552,7 +552,6 @@ class _Run:
         self.result = CollectResult(root=self.root, link=self.link, dry_run=options.dry_run)
         self.made_dirs: set[str] = set()
         self._previous_manifest: dict[str, Any] | None = None
-        self.previous_manifest_md5 = ""
         self.dir_lock = threading.Lock()
         # From what copy_one returned: output name -> _out_key of what this
         # run wrote, and logical name -> hashed name written early.
@@ -802,13 +801,13 @@ class _Run:
             self.state.post = {"key": key, "warnings": plan.warnings,
                                "rewritten": self.result.rewritten, "memo": plan.memo,
                                "variants": variants}
-            self.write_manifest(paths, extra)
+            self.write_manifest(paths, extra, previous.get("manifest"))
         self.result.manifest = paths
         self.result.variants = list(variants)
 
     def previous_manifest(self) -> dict[str, Any]:
         """The manifest the last run wrote if it is still as written, parsed, or
-        {} (read once; ``previous_manifest_md5`` is then that of its bytes)."""
+        {} (read once)."""
         from .manifest import read_manifest
 
         if self._previous_manifest is None:
@@ -816,9 +815,7 @@ class _Run:
             name = self.settings.manifest_name
             if self.state.output_intact(name):
                 with contextlib.suppress(OSError, ValueError):
-                    data = (self.root / name).read_bytes()
-                    self.previous_manifest_md5 = hashlib.md5(data).hexdigest()
-                    self._previous_manifest = read_manifest(data)
+                    self._previous_manifest = read_manifest((self.root / name).read_bytes())
         return self._previous_manifest
 
     def compress(self, outputs: Mapping[str, str]) -> dict[str, dict[str, int]]:
@@ -858,9 +855,7 @@ class _Run:
         options = {"static_url": self.settings.static_url, "js_modules": self.settings.js_modules,
                    "map_files": map_files}
         processed = post_process(digests, read, memo=memo, **options)
-        old_extra = self.previous_manifest().get("collectstatic", {}).get("files", {})
-        if any(not self.state.output_intact(processed.paths[name])
-               or processed.paths[name] not in old_extra for name in processed.reused):
+        if not all(map(self.state.output_intact, map(processed.paths.get, processed.reused))):
             # A remembered output was damaged or removed: its bytes are needed again.
             processed = post_process(digests, read, **options)
         return processed
@@ -868,7 +863,7 @@ class _Run:
     def plan_hashes(self, files: Mapping[str, Found], records: Mapping[str, dict[str, Any]],
                     processed: Processed) -> _Plan:
         """Integrity of every hashed output, and which ones to write."""
-        old_extra = self.previous_manifest().get("collectstatic", {}).get("files", {})
+        remembered = processed.memo["files"]
         warnings = list(processed.warnings)
         if processed.errors:
             if self.settings.strict:
@@ -883,8 +878,9 @@ class _Run:
         for name in sorted(files):
             hashed = paths[name]
             data = processed.rewritten.get(name)
-            if name in processed.reused:
-                extra[hashed] = old_extra[hashed]
+            if name in processed.reused and "final" in remembered[name]:
+                entry = remembered[name]  # (rewritten by an earlier run)
+                extra[hashed] = {"integrity": entry["integrity"], "size": entry["size"]}
             elif data is not None:
                 extra[hashed] = {"integrity": processed.integrity[name], "size": len(data)}
             else:
@@ -919,15 +915,22 @@ class _Run:
             self.result.post_processed.append(name)
             self.state.outputs[hashed] = key or _out_key(str(self.root / hashed)) or []
 
-    def write_manifest(self, paths: Mapping[str, str], extra: Mapping[str, Any]) -> None:
+    def write_manifest(self, paths: Mapping[str, str], extra: Mapping[str, Any],
+                       old_md5: str | None) -> None:
+        """Write the manifest unless the one in root has these bytes (``old_md5``
+        is that of the last one written)."""
         from .manifest import manifest_bytes
 
-        self.previous_manifest()  # (read, if it was not)
-        self._previous_manifest = {}  # (used: its memory goes before the new one is made)
+        self._previous_manifest = {}  # (its memory goes before the new one is made)
+        name = self.settings.manifest_name
+        if not self.state.output_intact(name):
+            old_md5 = None
         data = manifest_bytes(paths, {"collectstatic": {"version": 1, "files": extra}})
-        manifest_path = self.root / self.settings.manifest_name
-        if self.previous_manifest_md5 != hashlib.md5(data).hexdigest():
+        md5 = hashlib.md5(data).hexdigest()
+        manifest_path = self.root / name
+        if md5 != old_md5:
             _write_bytes_atomic(manifest_path, data, self.tmp_dir, self.settings.file_mode)
+        self.state.post["manifest"] = md5
         self.state.outputs[self.settings.manifest_name] = _out_key(str(manifest_path)) or []
 
     # phase 3 ---------------------------------------------------------------------

@@ -40,7 +40,7 @@ Memo
 A CSS/JS file's final bytes depend only on its own bytes and the hashed names
 of the files it references (and the settings). ``Processed.memo`` records, per
 file, the content md5, the targets and a digest of the hashed names they had
-(and the final md5 where rewriting changed the bytes); given back
+(and where rewriting changed the bytes, the final md5, SRI and size); given back
 as ``memo=``, every acyclic file whose content and targets' hashed names are
 unchanged keeps its answer without being read or rewritten. Such files are
 listed in ``Processed.reused``: their bytes are not in ``rewritten``.
@@ -133,6 +133,10 @@ def _strongly_connected(nodes: list[str], edges: Mapping[str, list[str]]) -> lis
                         break
                 components.append(sorted(component))
     return components
+
+
+# What a memo entry holds; another number makes an older memo count as none.
+_MEMO_FORMAT = 2
 
 
 def _deps_key(targets: list[str], paths: Mapping[str, str]) -> str:
@@ -249,7 +253,7 @@ def post_process(
     integrity: dict[str, str] = {}
     errors: list[str] = []
     warnings: list[str] = []
-    settings = [static_url, js_modules]
+    settings = [_MEMO_FORMAT, static_url, js_modules]
     old: Mapping[str, Any] = {}
     if memo and memo.get("settings") == settings:
         old = memo.get("files", {})
@@ -300,7 +304,7 @@ def post_process(
             targets = result.targets
             entry: dict[str, Any] = {"md5": digests[name]}
             if digest != digests[name]:
-                entry["final"] = digest
+                entry.update(final=digest, integrity=result.integrity, size=len(result.data))
             if targets:
                 entry["targets"] = targets
                 entry["deps"] = _deps_key(targets, paths)

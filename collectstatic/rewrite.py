@@ -106,7 +106,7 @@ def is_adjustable(name: str, js_modules: bool = False) -> bool:
     ``js_modules`` adds patterns to ``*.js`` files, not new file types, so it
     does not change the answer; it is accepted to keep call sites explicit.
     """
-    return fnmatchcase(name, "*.css") or fnmatchcase(name, "*.js")
+    return name.endswith((".css", ".js"))  # fnmatchcase(name, "*.css") or "*.js", faster
 
 
 # --------------------------------------------------------------------------
