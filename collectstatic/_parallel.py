@@ -14,9 +14,7 @@ import os
 import pickle
 import struct
 import sys
-import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 __all__ = ["parallel_map"]
@@ -65,6 +63,8 @@ def _threaded(function: Callable[[T], R], items: list[T], workers: int) -> list[
     # Batches: a future per small file cost more than some of the files
     # (locks and wake-ups on every one). Windows of batches: a pool given
     # 100,000 futures at once holds them all, and memory must stay flat.
+    from concurrent.futures import ThreadPoolExecutor  # (not imported where processes do the work)
+
     size = max(1, min(16, len(items) // (workers * 8)))
     batches = [items[start:start + size] for start in range(0, len(items), size)]
 
@@ -167,6 +167,8 @@ def _answer(function: Callable[[T], R], items: list[T], size: int, task_read: in
                 try:
                     _send(out, False, exc)
                 except Exception:
+                    import traceback
+
                     error = RuntimeError("a worker process failed:\n" + traceback.format_exc())
                     _send(out, False, error)
     except BaseException:

@@ -28,7 +28,6 @@ import hashlib
 import itertools
 import marshal
 import os
-import shutil
 import struct
 import threading
 import unicodedata
@@ -388,6 +387,8 @@ class _NewFile:
         elif dests:
             for dest in dests[1:]:
                 if not _link_atomic(Path(self.tmp), dest, self.tmp_dir):
+                    import shutil  # (only where hard links fail)
+
                     copy = _tmp_name(self.tmp_dir)
                     shutil.copyfile(self.tmp, copy)
                     _replace(copy, dest)
@@ -605,6 +606,8 @@ class _Run:
                 continue  # holds the lock of this run; the record is reset below
             try:
                 if entry.is_dir(follow_symlinks=False):
+                    import shutil  # (only here: a run that clears)
+
                     shutil.rmtree(entry.path)
                 else:
                     os.unlink(entry.path)

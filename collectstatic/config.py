@@ -440,9 +440,10 @@ class _Validator:
                              item)
             elif item not in result:
                 result.append(item)
-        from .compress import missing_libraries
+        if result:  # (the compressors' module is imported only when one is asked for)
+            from .compress import missing_libraries
 
-        self.problems.extend(missing_libraries(result, key=key))
+            self.problems.extend(missing_libraries(result, key=key))
         return result
 
     def compress_levels(self, value: Any) -> dict[str, int]:
