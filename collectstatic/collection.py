@@ -2,7 +2,9 @@
 
 The run, in order:
 
-1. list the sources (finders) — pure apart from directory reads;
+1. list the sources (finders) — pure apart from directory reads — and stat
+   them; if the settings, the sources and every output are as the last
+   finished run left them, repeat its answer (``_LastRun``) and stop;
 2. copy (or link) each found file whose source or output changed since the
    record of the previous run, reading each source once and hashing it while
    copying; a file post-processing cannot change (not CSS/JS) gets its hashed
