@@ -1043,7 +1043,7 @@ class _Run:
                 finished = True
             finally:
                 if not options.dry_run:
-                    self.state.sources = {name: records[name] for name in sorted(records)}
+                    self.state.sources = records
                     if not self.post or not finished:
                         # The manifest and hashed outputs of earlier runs stay
                         # (after a failure: the old manifest must keep working);

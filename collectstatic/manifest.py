@@ -98,6 +98,11 @@ def _strongly_connected(nodes: list[str], edges: Mapping[str, list[str]]) -> lis
     for root in nodes:
         if root in index:
             continue
+        if not edges.get(root):  # (most files: nothing below them, their own component)
+            index[root] = low[root] = counter
+            counter += 1
+            components.append([root])
+            continue
         work = [(root, iter(edges.get(root, ())))]
         index[root] = low[root] = counter
         counter += 1

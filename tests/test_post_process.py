@@ -127,3 +127,34 @@ def test_a_reference_met_again_by_a_later_pattern_names_the_final_hash() -> None
     assert processed.errors == [
         f'e.js:1:12: export as y}} from "./{final}" -> {final} is not among the collected files']
     assert _stand_in("f.js")[:12] not in processed.rewritten["e.js"].decode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.integers(0, 9), st.lists(st.integers(0, 9), max_size=4), max_size=10))
+def test_strongly_connected_components_targets_first(graph: dict[int, list[int]]) -> None:
+    from collectstatic.manifest import _strongly_connected
+
+    nodes = [f"n{node}" for node in sorted(graph)]
+    edges = {f"n{node}": [f"n{t}" for t in targets if t in graph]
+             for node, targets in graph.items()}
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for target in edges[todo.pop()]:
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        return seen
+
+    reachable = {node: reach(node) for node in nodes}
+    components = _strongly_connected(nodes, edges)
+    assert sorted(n for component in components for n in component) == nodes
+    placed: set[str] = set()
+    for component in components:
+        members = set(component)
+        for node in component:  # one component: reach one another, and no one else
+            assert members == {other for other in nodes if other == node or (
+                other in reachable[node] and node in reachable[other])}
+            assert {t for t in edges[node] if t not in members} <= placed  # targets first
+        placed |= members
