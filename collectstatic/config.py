@@ -8,7 +8,6 @@ expected and what was found.
 
 from __future__ import annotations
 
-import difflib
 import importlib.machinery
 import os
 import posixpath
@@ -239,6 +238,8 @@ class _Validator:
 
         for name in merged:
             if name not in KEYS:
+                import difflib  # (only for a mistake: it is slow to import)
+
                 close = difflib.get_close_matches(name, KEYS, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else \
                     "known keys: " + ", ".join(KEYS)
