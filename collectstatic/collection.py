@@ -1089,12 +1089,16 @@ class _Run:
 
     def check_reserved_names(self, listing: Listing) -> None:
         """Names in root that are ours: a source file there would be clobbered."""
-        for name, found in listing.files.items():
+        manifest_name = self.settings.manifest_name
+        # (a cheap sieve first: this looks at every name of every run)
+        for name in [name for name in listing.files
+                     if name.startswith(STATE_DIR) or name == manifest_name]:
+            found = listing.files[name]
             if name.split("/", 1)[0] == STATE_DIR:
                 raise CollectError(f"{found.path}: collects as {name!r}, but {STATE_DIR}/ in "
                                    f"root holds collectstatic's own record; rename it or add "
                                    f"{STATE_DIR!r} to ignore")
-            if self.post and name == self.settings.manifest_name:
+            if self.post and name == manifest_name:
                 raise CollectError(f"{found.path}: collects as {name!r}, the name of the "
                                    f"manifest; rename it, ignore it, or set manifest-name")
 

@@ -155,6 +155,9 @@ def list_sources(settings: Settings, extra_ignore: tuple[str, ...] = ()) -> List
 def name_collisions(names: Iterable[str]) -> list[tuple[str, ...]]:
     """Groups of names that differ only in letter case or Unicode normalization
     (``Logo.png``/``logo.png``, NFC/NFD ``é``): one file on macOS and Windows."""
+    names = list(names)
+    if all(map(str.isascii, names)) and len(set(map(str.lower, names))) == len(names):
+        return []  # (the common case, in C: ASCII names that differ in more than case)
     groups: dict[str, list[str]] = {}
     normalize = unicodedata.normalize
     for name in names:

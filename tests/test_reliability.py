@@ -271,6 +271,39 @@ def _name_max(path: Path) -> int:
     return os.pathconf(path, "PC_NAME_MAX")
 
 
+KELVIN = "\u212a"  # KELVIN SIGN: casefolds (via NFD) to an ASCII "k"
+
+
+@pytest.mark.parametrize(("names", "groups"), [
+    (["a.css", "b.css", "img/a.png"], []),
+    (["img/Logo.png", "css/a.css", "img/logo.png"], [("img/Logo.png", "img/logo.png")]),
+    ([unicodedata.normalize("NFD", "é.png"), "é.png", "x"],
+     [tuple(sorted(["é.png", unicodedata.normalize("NFD", "é.png")]))]),
+    ([f"{KELVIN}.png", "k.png", "b", "B"], [("B", "b"), ("k.png", f"{KELVIN}.png")]),
+])
+def test_name_collisions(names: list[str], groups: list[tuple[str, ...]]) -> None:
+    from collectstatic.finders import name_collisions
+
+    assert name_collisions(names) == groups
+    assert name_collisions(iter(names)) == groups  # any iterable
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "A", "b", "é", "e\u0301", KELVIN, "k", "/"]),
+                         min_size=1, max_size=4).map("".join), unique=True, max_size=8))
+def test_name_collisions_group_by_folded_normal_form(names: list[str]) -> None:
+    from collectstatic.finders import name_collisions
+
+    def key(name: str) -> str:
+        return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
+    expected = {}
+    for name in names:
+        expected.setdefault(key(name), []).append(name)
+    assert name_collisions(names) == sorted(tuple(sorted(group))
+                                            for group in expected.values() if len(group) > 1)
+
+
 def test_names_at_the_file_system_limit(tmp_path: Path) -> None:
     limit = _name_max(tmp_path)
     longest = "x" * (limit - 13 - 4) + ".css"  # the hashed copy adds ".<12 hex>"
