@@ -30,6 +30,7 @@ import gc
 import hashlib
 import itertools
 import marshal
+import operator
 import os
 import struct
 import threading
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CollectOptions", "CollectResult", "collect", "root_has_files"]
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 CHUNK = 1 << 20
 Log = Callable[[str, int], None]
 
@@ -112,12 +113,21 @@ def root_has_files(settings: Settings) -> bool:
 
 # -- the record of what earlier runs wrote ------------------------------------------
 
-def _out_key(path: str) -> list[int] | None:
+# What tells a file that changed without reading it. Sources: size, mtime,
+# inode and ctime (which tools that reset mtimes, a git checkout, a wheel
+# unpack, a Docker layer, cannot set: a rewritten file always looks changed).
+# Outputs: size, mtime and inode, as this tool wrote them. Taken with
+# attrgetter: no Python runs per file in the loops over every file.
+_Key = tuple[int, ...]
+_SOURCE_KEY = operator.attrgetter("st_size", "st_mtime_ns", "st_ino", "st_ctime_ns")
+_OUT_KEY = operator.attrgetter("st_size", "st_mtime_ns", "st_ino")
+
+
+def _out_key(path: str) -> _Key | None:
     try:
-        info = os.lstat(path)
+        return _OUT_KEY(os.lstat(path))
     except OSError:
         return None
-    return [info.st_size, info.st_mtime_ns, info.st_ino]
 
 
 class _State:
@@ -128,7 +138,7 @@ class _State:
         self.dir = root / STATE_DIR
         self.path = self.dir / "state.marshal"
         self.sources: dict[str, dict[str, Any]] = {}
-        self.outputs: dict[str, list[int]] = {}  # relative output path -> _out_key
+        self.outputs: dict[str, _Key] = {}  # relative output path -> _out_key
         self.post: dict[str, Any] = {}  # the last post-processing answer and its input key
         self.file_mode: int | None = None  # the file-mode the outputs were written with
         # _out_key of each output at the start (_Run.scan_outputs), as marshal
@@ -224,21 +234,29 @@ class _LastRun:
 _STAT_RUN = 64
 
 
-def _source_keys(paths: list[str]) -> list[list[int]]:
-    """Each source's stat key: what tells a changed file without reading it."""
-    keys = []
-    for path in paths:
-        try:
-            info = os.stat(path)
-        except OSError as exc:
-            raise CollectError(f"{path}: cannot read ({exc.strerror})") from None
-        # ctime cannot be set by tools that reset mtimes (git checkout, wheel
-        # unpacking, Docker layers), so a rewritten file always looks changed.
-        keys.append([info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns])
-    return keys
+def _source_keys(paths: list[str]) -> list[_Key]:
+    """Each source's stat key."""
+    try:
+        return list(map(_SOURCE_KEY, map(os.stat, paths)))
+    except OSError:
+        keys = []
+        for path in paths:  # again, one by one: which one, for the message
+            try:
+                keys.append(_SOURCE_KEY(os.stat(path)))
+            except OSError as exc:
+                raise CollectError(f"{path}: cannot read ({exc.strerror})") from None
+        return keys
 
 
-def _outputs_piece(keys: list[list[int] | None]) -> bytes:
+def _output_keys(prefix: str, names: list[str]) -> list[_Key | None]:
+    """Each output's ``_out_key`` (None: it is gone)."""
+    try:
+        return list(map(_OUT_KEY, map(os.lstat, map(prefix.__add__, names))))
+    except OSError:
+        return [_out_key(prefix + name) for name in names]
+
+
+def _outputs_piece(keys: list[_Key | None]) -> bytes:
     """Part of the outputs' fingerprint: the ``_out_key`` of up to _STAT_RUN outputs."""
     return marshal.dumps(keys, 2)
 
@@ -372,7 +390,7 @@ class _NewFile:
         while view:
             view = view[os.write(self.fd, view):]
 
-    def publish(self, dests: list[str] | list[Path], mode: int | None) -> list[int]:
+    def publish(self, dests: list[str] | list[Path], mode: int | None) -> _Key:
         """Name the file ``dests``, each whole or not at all; return its ``_out_key``."""
         if mode is not None and self.tmp is not None:
             os.chmod(self.tmp, mode)  # (no os.fchmod on Windows before Python 3.13)
@@ -397,7 +415,7 @@ class _NewFile:
                     _replace(copy, dest)
             os.replace(self.tmp, dests[0])
             self.tmp = None
-        return [info.st_size, info.st_mtime_ns, info.st_ino]
+        return _OUT_KEY(info)
 
     def close(self) -> None:
         os.close(self.fd)
@@ -433,7 +451,7 @@ def _atomic_file(dest: Path, tmp_dir: Path, mode: int | None) -> Iterator[Any]:
 
 
 def _write_bytes_atomic(dest: str | Path, data: bytes, tmp_dir: Path, mode: int | None
-                        ) -> list[int]:
+                        ) -> _Key:
     """Write ``data`` as ``dest`` (whole or not at all); return its ``_out_key``."""
     with _new_file(os.path.dirname(dest), tmp_dir) as new:
         new.write(data)
@@ -455,7 +473,7 @@ def _read_buffer() -> memoryview:
 
 def _copy_hashing(source: str, directory: str | Path | None, tmp_dir: Path,
                   names: Callable[[str], list[str]] | None = None, mode: int | None = None
-                  ) -> tuple[str, str, list[int] | None]:
+                  ) -> tuple[str, str, _Key | None]:
     """Stream ``source`` into a new file in ``directory`` (if given) named
     ``names(md5)``; return (md5, sha384 SRI, the new file's ``_out_key``)."""
     md5 = hashlib.md5(usedforsecurity=False)
@@ -525,7 +543,7 @@ class _Copied(NamedTuple):
 
     entry: dict[str, Any]  # the source's record
     copied: bool  # False: the same bytes as recorded, nothing written
-    out_key: list[int] | None  # the new file's _out_key, if one was written
+    out_key: _Key | None  # the new file's _out_key, if one was written
     plain: bool  # the new file has the plain name
     hashed: str  # the hashed name it was given as well, or ""
     messages: list[tuple[str, int]]
@@ -559,7 +577,7 @@ class _Run:
         self.dir_lock = threading.Lock()
         # From what copy_one returned: output name -> _out_key of what this
         # run wrote, and logical name -> hashed name written early.
-        self.written: dict[str, list[int]] = {}
+        self.written: dict[str, _Key] = {}
         self.early: dict[str, str] = {}
 
     # directories -----------------------------------------------------------------
@@ -621,7 +639,7 @@ class _Run:
         self.state = _State(self.root)
 
     # phase 1 ---------------------------------------------------------------------
-    def stat_all(self, files: list[Found], outputs: list[str]) -> tuple[list[list[int]], str]:
+    def stat_all(self, files: list[Found], outputs: list[str]) -> tuple[list[_Key], str]:
         """Each source's stat key, in order, and the fingerprint of ``outputs``
         as they are now (``_LastRun``), in one go on the workers: a no-change
         run is little else. The outputs' keys are kept (``_State.scan``) to
@@ -629,12 +647,11 @@ class _Run:
         paths = [found.path for found in files]
         prefix = self.state.prefix
 
-        def stat_run(job: tuple[bool, int]) -> list[list[int]] | bytes:
+        def stat_run(job: tuple[bool, int]) -> list[_Key] | bytes:
             of_sources, start = job
             if of_sources:
                 return _source_keys(paths[start:start + _STAT_RUN])
-            return _outputs_piece([_out_key(prefix + name)
-                                   for name in outputs[start:start + _STAT_RUN]])
+            return _outputs_piece(_output_keys(prefix, outputs[start:start + _STAT_RUN]))
 
         jobs = [(True, start) for start in range(0, len(paths), _STAT_RUN)]
         sources = len(jobs)
@@ -646,7 +663,7 @@ class _Run:
             self.state.scan = (outputs, pieces)
         return [key for run in done[:sources] for key in run], _outputs_fingerprint(pieces)
 
-    def inputs_key(self, files: list[Found], keys: list[list[int]]) -> str:
+    def inputs_key(self, files: list[Found], keys: list[_Key]) -> str:
         """The fingerprint of everything a run's answer depends on: this tool,
         the settings, the options that change outputs, and every source."""
         from . import __version__
@@ -656,8 +673,8 @@ class _Run:
                              [found.name for found in files],
                              [found.path for found in files], keys])
 
-    def unchanged(self, files: list[Found], keys: list[list[int]]
-                  ) -> tuple[dict[str, dict[str, Any]], list[tuple[Found, list[int]]]]:
+    def unchanged(self, files: list[Found], keys: list[_Key]
+                  ) -> tuple[dict[str, dict[str, Any]], list[tuple[Found, _Key]]]:
         """The record entries of the files that, with their outputs, are as
         recorded (by their stat ``keys``); the others with their keys.
 
@@ -682,7 +699,7 @@ class _Run:
         return old["path"] == found.path and old["link"] == self.link and \
             old["keep"] == self.keep_plain
 
-    def copy_one(self, job: tuple[Found, list[int]]) -> _Copied:
+    def copy_one(self, job: tuple[Found, _Key]) -> _Copied:
         """Bring ``found`` into root."""
         found, key = job
         old = self.state.sources.get(found.name)
@@ -743,7 +760,7 @@ class _Run:
                  "md5": md5, "sri": sri}
         return _Copied(entry, True, out_key, plain, hashed, messages)
 
-    def record_copies(self, pending: list[tuple[Found, list[int]]], done: list[_Copied],
+    def record_copies(self, pending: list[tuple[Found, _Key]], done: list[_Copied],
                       records: dict[str, dict[str, Any]]) -> None:
         """Take in what ``copy_one`` did for each of ``pending``."""
         for (found, _), copied in zip(pending, done):
@@ -791,7 +808,7 @@ class _Run:
             self.result.warnings.extend(previous["warnings"])
             self.result.rewritten = previous["rewritten"]
         else:
-            plan = self.plan_hashes(files, records, self.process(files, digests))
+            plan = self.plan_hashes(records, self.process(files, digests))
             paths, extra = plan.paths, plan.extra
             self.write_hashed(files, plan.jobs)
             plan.jobs.clear()  # written: their bytes go before the manifest is built
@@ -839,7 +856,7 @@ class _Run:
         self.result.compressed = made.compressed
         self.result.variants = list(made.files)
         for name in made.files:
-            self.state.outputs[name] = _out_key(os.path.join(self.root, name)) or []
+            self.state.outputs[name] = _out_key(os.path.join(self.root, name)) or ()
         self.log(f"Compressed {made.compressed} variant(s), {made.cached} from the cache", 2)
         return made.variants
 
@@ -867,8 +884,8 @@ class _Run:
             processed = post_process(digests, read, **options)
         return processed
 
-    def plan_hashes(self, files: Mapping[str, Found], records: Mapping[str, dict[str, Any]],
-                    processed: Processed) -> _Plan:
+    def plan_hashes(self, records: Mapping[str, dict[str, Any]], processed: Processed
+                    ) -> _Plan:
         """Integrity of every hashed output, and which ones to write."""
         remembered = processed.memo["files"]
         warnings = list(processed.warnings)
@@ -879,30 +896,31 @@ class _Run:
                          for problem in processed.errors]
         self.result.warnings.extend(warnings)
         self.result.rewritten = processed.rewritten_count
-        paths = dict(processed.paths)
+        paths = dict(processed.paths)  # (in name order, as every mapping of Processed)
         extra: dict[str, Any] = {}
         jobs = []
-        for name in sorted(files):
-            hashed = paths[name]
-            data = processed.rewritten.get(name)
-            if name in processed.reused and "final" in remembered[name]:
+        # (a loop over every file of every run that post-processes: names looked up once)
+        reused, rewritten, early = processed.reused, processed.rewritten, self.early
+        intact = self.state.output_intact
+        for name, hashed in paths.items():
+            data = rewritten.get(name)
+            if name in reused and "final" in remembered[name]:
                 entry = remembered[name]  # (rewritten by an earlier run)
                 extra[hashed] = {"integrity": entry["integrity"], "size": entry["size"]}
             elif data is not None:
                 extra[hashed] = {"integrity": processed.integrity[name], "size": len(data)}
             else:
-                extra[hashed] = {"integrity": records[name]["sri"],
-                                 "size": records[name]["stat"][0]}
+                record = records[name]
+                extra[hashed] = {"integrity": record["sri"], "size": record["stat"][0]}
             # (process() found every reused output intact just now)
-            if name not in self.early and name not in processed.reused and \
-                    not self.state.output_intact(hashed):
+            if name not in early and name not in reused and not intact(hashed):
                 jobs.append((name, hashed, data))
         return _Plan(paths, dict(sorted(extra.items())), jobs, warnings,
                      dict(processed.final_digests), processed.memo)
 
     def write_hashed(self, files: Mapping[str, Found], jobs: list[tuple[str, str, bytes | None]]
                      ) -> None:
-        def write(job: tuple[str, str, bytes | None]) -> list[int] | None:
+        def write(job: tuple[str, str, bytes | None]) -> _Key | None:
             """Write one hashed output; return its _out_key if known already."""
             name, hashed, data = job
             dest = self.state.prefix + hashed
@@ -920,7 +938,7 @@ class _Run:
         for (name, hashed, _), key in zip(jobs, self.parallel(write, jobs)):
             self.log(f"Post-processed '{name}' as '{hashed}'", 2)
             self.result.post_processed.append(name)
-            self.state.outputs[hashed] = key or _out_key(str(self.root / hashed)) or []
+            self.state.outputs[hashed] = key or _out_key(str(self.root / hashed)) or ()
 
     def write_manifest(self, paths: Mapping[str, str], extra: Mapping[str, Any],
                        old_md5: str | None) -> None:
@@ -938,7 +956,7 @@ class _Run:
         if md5 != old_md5:
             _write_bytes_atomic(manifest_path, data, self.tmp_dir, self.settings.file_mode)
         self.state.post["manifest"] = md5
-        self.state.outputs[self.settings.manifest_name] = _out_key(str(manifest_path)) or []
+        self.state.outputs[self.settings.manifest_name] = _out_key(str(manifest_path)) or ()
 
     # phase 3 ---------------------------------------------------------------------
     def remove_stale(self, wanted: set[str]) -> None:
@@ -1025,7 +1043,7 @@ class _Run:
                     wanted.add(found.name)
                     if found.name in copied or found.name not in self.state.outputs:
                         self.state.outputs[found.name] = self.written.get(found.name) or \
-                            _out_key(str(self.root / found.name)) or []
+                            _out_key(str(self.root / found.name)) or ()
             for name, hashed in self.early.items():
                 self.state.outputs[hashed] = self.written[hashed]
                 self.result.post_processed.append(name)
