@@ -172,11 +172,12 @@ class _State:
         recorded = self.outputs.get(name)
         if recorded is None:
             return False
-        # The scan answers only the first question about a name: it was made
-        # before this run wrote anything, and a name is first asked about
-        # before it is written. (Were it asked after, the scan's key would
-        # differ from the one recorded for the new file: a needless rewrite,
-        # never a damaged output taken for intact.)
+        # The scan was taken before this run wrote anything. Read at the first
+        # question, it marks the names whose key differed from the record
+        # then; it answers only the first question about each name, later
+        # ones go to the disk. A name this run wrote before the scan was read
+        # is marked (a new file's key is never the old one): at worst a
+        # needless rewrite, never a damaged output taken for intact.
         if self.scan is not None:  # (read only if a full run asks)
             self.scanned, self.scanned_changed = set(), set()
             names, pieces = self.scan

@@ -295,3 +295,11 @@ def test_records_come_back_as_written_in_pieces(tmp_path: Path) -> None:
     assert data.count(b"big") > 1  # cut into pieces
     assert collection._read_record(path) == value
     assert list(collection._read_record(path)["big"]) == list(big)  # in order
+
+
+def test_the_json_record_of_older_versions_is_removed(tmp_path: Path) -> None:
+    project(tmp_path)
+    write_tree(tmp_path, {"out/.collectstatic/state.json": '{"version": 1}'})
+    run(tmp_path)
+    assert not (tmp_path / "out/.collectstatic/state.json").exists()
+    assert (tmp_path / "out/.collectstatic/state.marshal").is_file()
