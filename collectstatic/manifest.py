@@ -243,8 +243,9 @@ def post_process(
 
     ``digests``: every collected logical name (posix, relative to root) -> md5
     hexdigest of its bytes. ``read(name)`` returns the bytes of a collected file;
-    it is called at most once per CSS/JS file and for nothing else. ``memo``: the
-    ``Processed.memo`` of an earlier call (see the module docstring).
+    it is called at most once per CSS/JS file (twice for a member of a cycle)
+    and for nothing else. ``memo``: the ``Processed.memo`` of an earlier call
+    (see the module docstring).
     ``map_files(function, names)``: ``[function(name) for name in names]``,
     perhaps in other processes, for the first pass over the CSS/JS files
     (``function`` only reads; its answers are plain data).

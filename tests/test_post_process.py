@@ -158,3 +158,43 @@ def test_strongly_connected_components_targets_first(graph: dict[int, list[int]]
                 other in reachable[node] and node in reachable[other])}
             assert {t for t in edges[node] if t not in members} <= placed  # targets first
         placed |= members
+
+
+def _answer(processed: Processed, data: Mapping[str, bytes], skip: frozenset[str]) -> tuple:
+    """What a caller writes and reports: each file's final bytes (but those
+    of ``skip``, reused: on disk already), names, digests, problems, memo."""
+    final = {name: processed.rewritten.get(name, data[name]) for name in data
+             if name not in skip}
+    return (processed.paths, processed.final_digests, final, sorted(processed.errors),
+            sorted(processed.warnings), processed.memo)
+
+
+_IMAGES = st.fixed_dictionaries({"img/x.png": st.sampled_from([b"\x89PNG", b"\x89PNG2"])})
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=_trees, after=_trees, images=st.tuples(_IMAGES, _IMAGES),
+       keep=st.sets(st.sampled_from(NAMES)), js_modules=st.booleans())
+def test_an_answer_from_the_memo_is_the_answer_made_afresh(
+        before: dict[str, str], after: dict[str, str], images: tuple, keep: set[str],
+        js_modules: bool) -> None:
+    # Some files keep their text (``keep``), the others change; with the
+    # first tree's memo, the second tree's answer is the one made without it.
+    old = {name: text.encode() for name, text in before.items()} | images[0]
+    new = {name: (old[name] if name in keep else text.encode())
+           for name, text in after.items()} | (images[0] if "img/x.png" in keep else images[1])
+    digests = {name: md5(content) for name, content in new.items()}
+    first = post_process({name: md5(content) for name, content in old.items()},
+                         old.__getitem__, js_modules=js_modules)
+    read: list[str] = []
+
+    def reading(name: str) -> bytes:
+        read.append(name)
+        return new[name]
+
+    again = post_process(digests, reading, js_modules=js_modules, memo=first.memo)
+    fresh = post_process(digests, new.__getitem__, js_modules=js_modules)
+    assert _answer(again, new, again.reused) == _answer(fresh, new, again.reused)
+    assert not again.reused & set(read)  # a reused file is not read
+    if new == old:
+        assert again.reused == set(first.memo["files"])  # nothing to redo
