@@ -141,12 +141,14 @@ def _strongly_connected(nodes: list[str], edges: Mapping[str, list[str]]) -> lis
 
 
 # What a memo entry holds; another number makes an older memo count as none.
-_MEMO_FORMAT = 2
+_MEMO_FORMAT = 3
 
 
 def _deps_key(targets: list[str], paths: Mapping[str, str]) -> str:
-    """What a file's rewritten bytes depend on besides its own: its targets' names."""
-    return _md5("\0".join([f"{target}\0{paths.get(target)}" for target in targets]).encode())
+    """What a file's rewritten bytes depend on besides its own: its targets'
+    hashed names (each has its target's name in it; every target has one by
+    the time this is asked)."""
+    return _md5("\0".join(map(paths.__getitem__, targets)).encode("utf-8", "surrogatepass"))
 
 
 class _Rewritten(NamedTuple):
@@ -275,7 +277,8 @@ def post_process(
             return None  # the set of collected files changed under it
         return entry
 
-    adjustable = {name for name in names if is_adjustable(name, js_modules)}
+    in_order = [name for name in names if is_adjustable(name, js_modules)]
+    adjustable = set(in_order)
     for name in names:
         if name not in adjustable:
             paths[name] = hashed_name(name, digests[name])
@@ -360,18 +363,40 @@ def post_process(
             data = re.sub(b"|".join(swaps), lambda match: swaps[match.group()], data)
         return _Rewritten.made(data, first.missing, first.targets)
 
+    candidates: dict[str, Mapping[str, Any]] = {}
+
+    def reuse(name: str) -> bool:
+        """Take a remembered file's answer if its targets' names are unchanged."""
+        entry = candidates.get(name)
+        targets = entry.get("targets", ()) if entry is not None else ()
+        if entry is None or (targets and entry["deps"] != _deps_key(targets, paths)):
+            return False
+        final = entry.get("final", entry["md5"])
+        paths[name] = hashed_name(name, final)
+        final_digests[name] = final
+        warnings.extend(entry.get("warnings", ()))
+        new_memo[name] = entry
+        reused.add(name)
+        return True
+
     # One pass over every CSS/JS file: a file whose references name no other
     # CSS/JS file is final now (most are); the others wait for their targets.
+    # A remembered file that names none is reused now: every name its answer
+    # depends on is known already.
     edges: dict[str, list[str]] = {}
-    candidates: dict[str, Mapping[str, Any]] = {}
     todo = []
-    for name in sorted(adjustable):
+    for name in in_order:
         entry = remembered(name)
-        if entry is None:
-            todo.append(name)
-        else:
+        if entry is not None:
             candidates[name] = entry
-            edges[name] = [target for target in entry.get("targets", ()) if target in adjustable]
+            waits_for = [target for target in entry.get("targets", ()) if target in adjustable]
+            if waits_for:
+                edges[name] = waits_for
+                continue
+            if reuse(name):
+                continue
+            del candidates[name]
+        todo.append(name)
     for name, answer in zip(todo, map_files(first_rewrite, todo)):
         if answer.rewritten is None:
             undecodable(name, answer.problem)
@@ -418,20 +443,6 @@ def post_process(
 
     def cyclic(component: list[str]) -> bool:
         return len(component) > 1 or component[0] in graph[component[0]]
-
-    def reuse(name: str) -> bool:
-        """Take a remembered file's answer if its targets' names are unchanged."""
-        entry = candidates.get(name)
-        targets = entry.get("targets", ()) if entry is not None else ()
-        if entry is None or (targets and entry["deps"] != _deps_key(targets, paths)):
-            return False
-        final = entry.get("final", entry["md5"])
-        paths[name] = hashed_name(name, final)
-        final_digests[name] = final
-        warnings.extend(entry.get("warnings", ()))
-        new_memo[name] = entry
-        reused.add(name)
-        return True
 
     # The files that wait for CSS/JS targets, a level at a time: a component's
     # level is one above its highest target's, so each level's components
