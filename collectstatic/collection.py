@@ -141,12 +141,12 @@ class _State:
         self.outputs: dict[str, _Key] = {}  # relative output path -> _out_key
         self.post: dict[str, Any] = {}  # the last post-processing answer and its input key
         self.file_mode: int | None = None  # the file-mode the outputs were written with
-        # _out_key of each output at the start (_Run.scan_outputs), as marshal
-        # pieces; once read, the names not asked about yet, and those whose
-        # key was not the recorded one.
+        # _out_key of each output at the start (_Run.stat_all), as marshal pieces.
         self.scan: tuple[list[str], list[bytes]] | None = None
-        self.scanned: set[str] = set()
-        self.scanned_changed: set[str] = set()
+        # The outputs that were as recorded at the start and that this run
+        # has not written or deleted since (``set_output``): intact without a
+        # stat call, however often asked.
+        self.sure: set[str] = set()
         self.loaded: dict[str, Any] | None = None  # the record as read, to skip an equal save
 
     def load(self) -> None:
@@ -167,30 +167,33 @@ class _State:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.dir / "state.json")  # the record of versions before 0.2
 
+    def take_scan(self, as_recorded: bool) -> None:
+        """Fill ``sure`` from the scan, taken before this run wrote anything
+        (``as_recorded``: the scan is known to match the record throughout)."""
+        if self.scan is not None:
+            names, pieces = self.scan
+            if as_recorded:
+                self.sure = set(names)
+            else:
+                outputs = self.outputs
+                keys = itertools.chain.from_iterable(map(marshal.loads, pieces))
+                self.sure = {name for name, key in zip(names, keys) if key == outputs.get(name)}
+            self.scan = None
+
+    def set_output(self, name: str, key: _Key | None) -> None:
+        """Record what this run wrote as ``name`` (None: deleted it)."""
+        self.sure.discard(name)
+        if key is None:
+            del self.outputs[name]
+        else:
+            self.outputs[name] = key
+
     def output_intact(self, name: str) -> bool:
         """Whether the output ``name`` is as this tool wrote it (same size, mtime, inode)."""
+        if name in self.sure:
+            return True
         recorded = self.outputs.get(name)
-        if recorded is None:
-            return False
-        # The scan was taken before this run wrote anything. Read at the first
-        # question, it marks the names whose key differed from the record
-        # then; it answers only the first question about each name, later
-        # ones go to the disk. A name this run wrote before the scan was read
-        # is marked (a new file's key is never the old one): at worst a
-        # needless rewrite, never a damaged output taken for intact.
-        if self.scan is not None:  # (read only if a full run asks)
-            self.scanned, self.scanned_changed = set(), set()
-            names, pieces = self.scan
-            for name_now, key_now in zip(names, (key for piece in pieces
-                                                 for key in marshal.loads(piece))):
-                self.scanned.add(name_now)
-                if key_now != self.outputs.get(name_now):
-                    self.scanned_changed.add(name_now)
-            self.scan = None
-        if name in self.scanned:
-            self.scanned.discard(name)
-            return name not in self.scanned_changed
-        return _out_key(self.prefix + name) == recorded
+        return recorded is not None and _out_key(self.prefix + name) == recorded
 
 
 def _fingerprint(value: Any) -> str:
@@ -206,10 +209,12 @@ class _LastRun:
     root, with a fingerprint of their ``_out_key``. When both fingerprints
     hold again, that run's answer stands: the next run repeats it without
     reading the record or the manifest (a no-change run is mostly stat calls).
+    When only the outputs' hold, and ``record`` is still the ``_out_key`` of
+    the record (``_State``) that run saved, every output is as recorded.
     """
 
-    FIELDS = (("inputs", str), ("outputs", list), ("outputs_key", str), ("manifest", dict),
-              ("variants", list), ("rewritten", int), ("warnings", list))
+    FIELDS = (("inputs", str), ("outputs", list), ("outputs_key", str), ("record", tuple),
+              ("manifest", dict), ("variants", list), ("rewritten", int), ("warnings", list))
 
     def __init__(self, root: Path) -> None:
         self.path = root / STATE_DIR / "last-run.marshal"
@@ -681,7 +686,7 @@ class _Run:
 
         (The loop every run makes over every file, so written out flat.)"""
         sources, keep_plain, link = self.state.sources, self.keep_plain, self.link
-        intact = self.state.output_intact
+        intact, sure = self.state.output_intact, self.state.sure
         same: dict[str, dict[str, Any]] = {}
         changed = []
         for found, key in zip(files, keys):
@@ -689,7 +694,7 @@ class _Run:
             # (same_kind, inline)
             if old is not None and old["stat"] == key and old["path"] == found.path and \
                     old["link"] == link and old["keep"] == keep_plain and \
-                    (not keep_plain or intact(found.name)):
+                    (not keep_plain or found.name in sure or intact(found.name)):
                 same[found.name] = old
             else:
                 changed.append((found, key))
@@ -857,7 +862,7 @@ class _Run:
         self.result.compressed = made.compressed
         self.result.variants = list(made.files)
         for name in made.files:
-            self.state.outputs[name] = _out_key(os.path.join(self.root, name)) or ()
+            self.state.set_output(name, _out_key(os.path.join(self.root, name)) or ())
         self.log(f"Compressed {made.compressed} variant(s), {made.cached} from the cache", 2)
         return made.variants
 
@@ -880,7 +885,8 @@ class _Run:
         options = {"static_url": self.settings.static_url, "js_modules": self.settings.js_modules,
                    "map_files": map_files}
         processed = post_process(digests, read, memo=memo, **options)
-        if not all(map(self.state.output_intact, map(processed.paths.get, processed.reused))):
+        reused = {processed.paths[name] for name in processed.reused}
+        if not all(map(self.state.output_intact, reused - self.state.sure)):
             # A remembered output was damaged or removed: its bytes are needed again.
             processed = post_process(digests, read, **options)
         return processed
@@ -902,7 +908,7 @@ class _Run:
         jobs = []
         # (a loop over every file of every run that post-processes: names looked up once)
         reused, rewritten, early = processed.reused, processed.rewritten, self.early
-        intact = self.state.output_intact
+        intact, sure = self.state.output_intact, self.state.sure
         for name, hashed in paths.items():
             data = rewritten.get(name)
             if name in reused and "final" in remembered[name]:
@@ -914,7 +920,8 @@ class _Run:
                 record = records[name]
                 extra[hashed] = {"integrity": record["sri"], "size": record["stat"][0]}
             # (process() found every reused output intact just now)
-            if name not in early and name not in reused and not intact(hashed):
+            if name not in early and name not in reused and hashed not in sure and \
+                    not intact(hashed):
                 jobs.append((name, hashed, data))
         return _Plan(paths, dict(sorted(extra.items())), jobs, warnings,
                      dict(processed.final_digests), processed.memo)
@@ -939,7 +946,7 @@ class _Run:
         for (name, hashed, _), key in zip(jobs, self.parallel(write, jobs)):
             self.log(f"Post-processed '{name}' as '{hashed}'", 2)
             self.result.post_processed.append(name)
-            self.state.outputs[hashed] = key or _out_key(str(self.root / hashed)) or ()
+            self.state.set_output(hashed, key or _out_key(str(self.root / hashed)) or ())
 
     def write_manifest(self, paths: Mapping[str, str], extra: Mapping[str, Any],
                        old_md5: str | None) -> None:
@@ -957,7 +964,7 @@ class _Run:
         if md5 != old_md5:
             _write_bytes_atomic(manifest_path, data, self.tmp_dir, self.settings.file_mode)
         self.state.post["manifest"] = md5
-        self.state.outputs[self.settings.manifest_name] = _out_key(str(manifest_path)) or ()
+        self.state.set_output(name, _out_key(str(manifest_path)) or ())
 
     # phase 3 ---------------------------------------------------------------------
     def remove_stale(self, wanted: set[str]) -> None:
@@ -969,7 +976,7 @@ class _Run:
                 os.unlink(path)
                 self.prune_empty_dirs(path.parent)
                 self.result.deleted.append(name)
-            del self.state.outputs[name]
+            self.state.set_output(name, None)
 
     def apply_file_mode(self) -> None:
         """A changed file-mode reaches files that were not rewritten, once."""
@@ -1020,18 +1027,24 @@ class _Run:
             answer = None if options.clear or options.dry_run else last_run.load()
             keys, outputs_key = self.stat_all(files, answer["outputs"] if answer else [])
             inputs = ""
+            record: _Key | None = None  # the record's _out_key when the outputs were as left
             if not options.dry_run:
                 inputs = self.inputs_key(files, keys)
-                if answer is not None and answer["outputs_key"] == outputs_key and \
-                        answer["inputs"] == inputs:
-                    self.repeat(answer, files)
-                    return self.result
+                if answer is not None and answer["outputs_key"] == outputs_key:
+                    if answer["inputs"] == inputs:
+                        self.repeat(answer, files)
+                        return self.result
+                    record = answer["record"]
                 del answer  # (its manifest is not needed: memory for the full run)
                 last_run.forget()
             if options.clear:
                 self.clear()
             elif self.root.exists():
                 self.state.load()
+                # Every output as the last run left it, and this is its record:
+                # the scan matches the record without a look at each key.
+                self.state.take_scan(record is not None and
+                                     _out_key(str(self.state.path)) == record)
             records, pending = self.unchanged(files, keys)
             for name in records:
                 self.result.unmodified.append(name)
@@ -1043,10 +1056,10 @@ class _Run:
                 if records[found.name]["keep"] and not options.dry_run:
                     wanted.add(found.name)
                     if found.name in copied or found.name not in self.state.outputs:
-                        self.state.outputs[found.name] = self.written.get(found.name) or \
-                            _out_key(str(self.root / found.name)) or ()
+                        self.state.set_output(found.name, self.written.get(found.name) or
+                                              _out_key(str(self.root / found.name)) or ())
             for name, hashed in self.early.items():
-                self.state.outputs[hashed] = self.written[hashed]
+                self.state.set_output(hashed, self.written[hashed])
                 self.result.post_processed.append(name)
             old_plain = {n for n, e in self.state.sources.items() if e.get("keep")}
             finished = False
@@ -1091,6 +1104,7 @@ class _Run:
                   for start in range(0, len(names), _STAT_RUN)]
         last_run.save({"inputs": inputs, "outputs": names,
                        "outputs_key": _outputs_fingerprint(pieces),
+                       "record": _out_key(str(self.state.path)) or (),
                        "manifest": self.result.manifest, "variants": self.result.variants,
                        "rewritten": self.result.rewritten, "warnings": warnings},
                       self.tmp_dir)

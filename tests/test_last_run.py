@@ -50,6 +50,16 @@ def last_run(path: Path) -> Path:
     return path / "out/.collectstatic/last-run.marshal"
 
 
+def from_nothing(path: Path) -> dict[str, bytes]:
+    """The root a first run over ``path``'s sources and settings makes."""
+    fresh = path / "fresh"
+    project(fresh, (path / "pyproject.toml").read_text(), {})
+    for source in ("s", "t"):
+        os.symlink(path / source, fresh / source)
+    run(fresh)
+    return tree_bytes(fresh / "out")
+
+
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How often the full run's record and the old manifest are read."""
@@ -201,13 +211,7 @@ def test_any_change_takes_the_full_run(tmp_path: Path, monkeypatch: pytest.Monke
     for field, value in expected.items():
         if field != "record":
             assert getattr(result, field) == value, field
-    # and the root is what a run from nothing gives
-    fresh = tmp_path / "fresh"
-    project(fresh, (tmp_path / "pyproject.toml").read_text(), {})
-    for source in ("s", "t"):
-        os.symlink(tmp_path / source, fresh / source)
-    run(fresh)
-    assert tree_bytes(tmp_path / "out") == tree_bytes(fresh / "out")
+    assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
     # after which nothing changed again: the shortcut
     counted["record"] = 0
     assert run(tmp_path).copied == [] and counted["record"] == 0
@@ -302,3 +306,48 @@ def test_the_json_record_of_older_versions_is_removed(tmp_path: Path) -> None:
     run(tmp_path)
     assert not (tmp_path / "out/.collectstatic/state.json").exists()
     assert (tmp_path / "out/.collectstatic/state.marshal").is_file()
+
+
+# When only sources changed, the outputs' fingerprint holds and the full run
+# takes every output as recorded without looking at each key. These runs
+# change a source and something the shortcut must not miss at the same time.
+
+def test_a_source_changed_and_an_output_damaged(tmp_path: Path) -> None:
+    project(tmp_path)
+    run(tmp_path)
+    name = json.loads((tmp_path / "out/staticfiles.json").read_bytes())["paths"]["js/app.js"]
+    target = tmp_path / "out" / name
+    data = target.read_bytes()
+    target.unlink()
+    target.write_bytes(data.upper())  # a new inode, same size
+    write_tree(tmp_path, {"s/img/b.png": b"changed"})
+    result = run(tmp_path)
+    assert result.copied == ["img/b.png"]
+    assert result.post_processed == ["css/parts/base.css", "css/site.css", "img/b.png",
+                                     "js/app.js"]
+    assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
+
+
+def test_an_older_record_under_a_newer_last_run(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # The record is not the one the last run saved: its keys are compared
+    # with the outputs', not taken on trust, whatever the fingerprint says.
+    trusted: list[bool] = []
+    real = collection._State.take_scan
+
+    def take_scan(self: collection._State, as_recorded: bool) -> None:
+        trusted.append(as_recorded)
+        real(self, as_recorded)
+
+    monkeypatch.setattr(collection._State, "take_scan", take_scan)
+    project(tmp_path)
+    run(tmp_path)
+    record = tmp_path / "out/.collectstatic/state.marshal"
+    older = record.read_bytes()
+    write_tree(tmp_path, {"s/css/parts/base.css": "h1 { color: red }\n"})
+    run(tmp_path)
+    record.write_bytes(older)
+    write_tree(tmp_path, {"s/js/app.js": "console.log(2);\n"})
+    run(tmp_path)
+    assert trusted == [False, True, False]  # (the first run had no last run)
+    assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
