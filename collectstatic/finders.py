@@ -94,8 +94,9 @@ def _walk(source: Source, ignored: _Ignore,
                 _check_link(entry.path, allowed)
             try:
                 is_dir = entry.is_dir()
+                special = not is_dir and not entry.is_file()  # a FIFO, socket or device
             except OSError:
-                is_dir = False
+                is_dir = special = False
             name = entry.name
             if is_dir:
                 if not (match(name) and note(name)):
@@ -103,6 +104,9 @@ def _walk(source: Source, ignored: _Ignore,
             elif not (match(name) and note(name)):
                 rel = relative + name
                 if not (relative and match(rel) and note(rel)):
+                    if special:  # (reading a FIFO would wait forever)
+                        raise CollectError(f"{entry.path}: not a regular file (a FIFO, socket "
+                                           f"or device); remove it or add its name to ignore")
                     found.append(rel)
         above += (identity,)
         pending.extend((path, rel, above) for path, rel in reversed(subdirs))

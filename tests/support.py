@@ -44,11 +44,61 @@ def run(args: Sequence[str | os.PathLike[str]], cwd: Path | str | None = None,
     return proc
 
 
-def cli(*args: str, cwd: Path, check: bool = True, input: str | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, cwd: Path, check: bool = True, input: str | None = None,
+        timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """The real ``collectstatic`` CLI in a subprocess (``python -m collectstatic``)."""
     return run([sys.executable, "-m", "collectstatic", *args], cwd=cwd, check=check,
-               input=input)
+               input=input, timeout=timeout)
+
+
+# The CLI, stopped just before it reads one source (argv: gate, source path,
+# then the CLI's own): it waits there until the test opens the FIFO ``gate``
+# (outside the sources: a FIFO among them is an error) for writing and closes
+# it. The run is then at a known point of its work, for a test to act on.
+_GATED = """
+import sys
+from collectstatic import collection
+from collectstatic.cli import main
+
+gate, source = sys.argv.pop(1), sys.argv.pop(1)
+copy_hashing = collection._copy_hashing
+
+
+def gated(path, *args, **kwargs):
+    if path == source:
+        with open(gate, "rb") as fifo:
+            fifo.read()
+    return copy_hashing(path, *args, **kwargs)
+
+
+collection._copy_hashing = gated
+sys.exit(main())
+"""
+
+
+def gated_cli(gate: Path, source: Path, *args: str, cwd: Path) -> subprocess.Popen[str]:
+    """``collectstatic *args`` in a subprocess that stops before reading
+    ``source``; ``open_gate`` returns once it waits there."""
+    os.mkfifo(gate)
+    return subprocess.Popen([sys.executable, "-c", _GATED, str(gate), str(source), *args],
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def open_gate(gate: Path, proc: subprocess.Popen[str]) -> int:
+    """The write end of ``gate`` once ``proc`` waits on it (write nothing,
+    close it to let the run go on); bounded."""
+    import errno
+    import time
+
+    for _ in range(3000):
+        try:
+            return os.open(gate, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    raise AssertionError("the run never reached the gate")
 
 
 def plugin_wheelhouse() -> Path:

@@ -8,8 +8,8 @@ docs/reliability.md lists every case here with the behaviour a user gets.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -32,7 +32,7 @@ from collectstatic.config import KEYS, settings_from_table
 from collectstatic.errors import ConfigError
 from collectstatic.rewrite import hashed_name, rewrite_references
 
-from .support import cli, tree_bytes, write_tree
+from .support import cli, gated_cli, open_gate, tree_bytes, write_tree
 
 SENTINEL = b"SENTINEL-outside-the-sources-7f3a"
 
@@ -153,6 +153,21 @@ def test_dangling_symlink_in_a_subdir_is_reported_with_its_path(tmp_path: Path) 
     error = one_line_error(cli("collect", "--noinput", cwd=tmp_path, check=False))
     assert error.startswith(f"error: {tmp_path / 's/deep/er/broken.png'}: broken symlink "
                             f"(it points to 'gone/nowhere.png'")
+
+
+def test_a_fifo_is_reported_not_read(tmp_path: Path) -> None:
+    # Reading a FIFO waits for a writer that never comes (Django's collectstatic hangs).
+    make(tmp_path, {"s/css/ok.css": "ok"})
+    os.mkfifo(tmp_path / "s/css/pipe.css")
+    error = one_line_error(cli("collect", "--noinput", cwd=tmp_path, check=False, timeout=60))
+    assert error == (f"error: {tmp_path / 's/css/pipe.css'}: not a regular file (a FIFO, "
+                     f"socket or device); remove it or add its name to ignore")
+    assert not (tmp_path / "out").exists()
+    make(tmp_path, {}, 'ignore = ["pipe.css"]\n')
+    cli("collect", "--noinput", cwd=tmp_path, timeout=60)
+    digest = hashlib.md5(b"ok").hexdigest()[:12]
+    assert sorted(p.name for p in (tmp_path / "out/css").iterdir()) == [f"ok.{digest}.css",
+                                                                       "ok.css"]
 
 
 def test_symlinked_file_inside_the_project_is_copied_not_linked(tmp_path: Path) -> None:
@@ -439,29 +454,15 @@ def test_read_only_root(tmp_path: Path) -> None:
         assert tree_bytes(mount / "root", skip_state=False) == before
 
 
-def _wait_for_reader(fifo: Path, proc: subprocess.Popen[str]) -> int:
-    """Open ``fifo`` for writing once ``proc`` has it open for reading (it is
-    then blocked on it, at a known point of its run); bounded."""
-    for _ in range(3000):
-        try:
-            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError as exc:
-            if exc.errno != errno.ENXIO:
-                raise
-        assert proc.poll() is None, proc.communicate()
-        time.sleep(0.01)
-    raise AssertionError("the run never opened the FIFO")
-
-
 def test_source_vanishing_mid_run(tmp_path: Path) -> None:
     make(tmp_path, {"s/b.css": "b{}", "s/z.png": b"z"}, extra="workers = 1\n")
     before = _collected(tmp_path)
-    os.mkfifo(tmp_path / "s/a.txt")  # new and copied first: the run blocks reading it
+    write_tree(tmp_path, {"s/a.txt": "a"})  # new and copied first: the run waits there
     (tmp_path / "s/z.png").write_bytes(b"zz")  # changed, so it is read after a.txt
-    proc = popen_cli("collect", "--noinput", cwd=tmp_path)
-    writer = _wait_for_reader(tmp_path / "s/a.txt", proc)
+    gate = tmp_path / "gate"
+    proc = gated_cli(gate, tmp_path / "s/a.txt", "collect", "--noinput", cwd=tmp_path)
+    writer = open_gate(gate, proc)
     (tmp_path / "s/z.png").unlink()  # listed and stat'ed, gone before it is read
-    os.write(writer, b"fifo")
     os.close(writer)
     out, err = proc.communicate(timeout=60)
     error = one_line_error(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))

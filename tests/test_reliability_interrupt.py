@@ -10,19 +10,17 @@ blocked reading a source.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from collectstatic.collection import collect
 from collectstatic.config import load_settings
 
-from .support import tree_bytes, write_tree
+from .support import gated_cli, open_gate, tree_bytes, write_tree
 
 HARNESS = r"""
 import functools, os, signal, sys
@@ -123,19 +121,10 @@ def test_sigkill_from_outside_while_reading_a_source(tmp_path: Path) -> None:
     project = old_project(tmp_path / "p")
     old = tree_bytes(project / "out")
     to_new(project)
-    os.mkfifo(project / "s/img/c.png")  # new, copied after a.png and b.png: blocks there
-    proc = subprocess.Popen([sys.executable, "-m", "collectstatic", "collect", "--noinput"],
-                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    for _ in range(3000):  # bounded: until the run has the FIFO open for reading
-        try:
-            writer = os.open(project / "s/img/c.png", os.O_WRONLY | os.O_NONBLOCK)
-            break
-        except OSError as exc:
-            assert exc.errno == errno.ENXIO
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.01)
-    else:
-        raise AssertionError("the run never opened the FIFO")
+    write_tree(project, {"s/img/c.png": b"C"})  # new, copied after a.png and b.png
+    gate = tmp_path / "gate"
+    proc = gated_cli(gate, project / "s/img/c.png", "collect", "--noinput", cwd=project)
+    writer = open_gate(gate, proc)  # it waits there, about to read c.png
     proc.kill()
     proc.wait(timeout=60)
     os.close(writer)
@@ -144,11 +133,9 @@ def test_sigkill_from_outside_while_reading_a_source(tmp_path: Path) -> None:
     out = tree_bytes(project / "out")
     assert out["staticfiles.json"] == old["staticfiles.json"]
     assert_consistent(project / "out", {old["staticfiles.json"]: old})
-    # the files before the FIFO were already brought up to date, none half-written
+    # the files before c.png were already brought up to date, none half-written
     assert out["img/b.png"] == NEW_CHANGES["s/img/b.png"]
     # the lock died with the process; a clean run of the same sources is what remains
-    (project / "s/img/c.png").unlink()
-    (project / "s/img/c.png").write_bytes(b"C")
     collect(load_settings(project / "pyproject.toml"))
     reference = tmp_path / "ref"
     write_tree(reference, {**OLD, "pyproject.toml": CONFIG, "s/img/c.png": b"C"})
