@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CollectOptions", "CollectResult", "collect", "root_has_files"]
 
-STATE_VERSION = 3
+STATE_VERSION = 4
 CHUNK = 1 << 20
 Log = Callable[[str, int], None]
 
@@ -116,18 +116,35 @@ def root_has_files(settings: Settings) -> bool:
 # What tells a file that changed without reading it. Sources: size, mtime,
 # inode and ctime (which tools that reset mtimes, a git checkout, a wheel
 # unpack, a Docker layer, cannot set: a rewritten file always looks changed).
-# Outputs: size, mtime and inode, as this tool wrote them. Taken with
-# attrgetter: no Python runs per file in the loops over every file.
-_Key = tuple[int, ...]
-_SOURCE_KEY = operator.attrgetter("st_size", "st_mtime_ns", "st_ino", "st_ctime_ns")
-_OUT_KEY = operator.attrgetter("st_size", "st_mtime_ns", "st_ino")
+# Outputs: size, mtime and inode, as this tool wrote them. Packed as bytes
+# (the records load faster than with tuples of large ints), and taken with
+# attrgetter and starmap: no Python runs per file in the loops over every file.
+_Key = bytes
+_SOURCE_FIELDS = operator.attrgetter("st_size", "st_mtime_ns", "st_ino", "st_ctime_ns")
+_OUT_FIELDS = operator.attrgetter("st_size", "st_mtime_ns", "st_ino")
+_PACK_SOURCE = struct.Struct("<QqQq").pack
+_PACK_OUT = struct.Struct("<QqQ").pack
+
+
+def _pack(pack: Callable[..., bytes], fields: tuple[int, ...]) -> _Key:
+    try:
+        return pack(*fields)
+    except struct.error:  # out of range (Windows has 128-bit inodes): equal all the same
+        return repr(fields).encode()
 
 
 def _out_key(path: str) -> _Key | None:
     try:
-        return _OUT_KEY(os.lstat(path))
+        return _pack(_PACK_OUT, _OUT_FIELDS(os.lstat(path)))
     except OSError:
         return None
+
+
+# A source's entry in the record, a tuple (tens of thousands load faster than
+# dicts): where it was, its stat key, how it was brought in (link, keep the
+# unhashed copy), and its md5, SRI and size.
+_PATH, _STAT, _LINK, _KEEP, _MD5, _SRI, _SIZE = range(7)
+_Entry = tuple[Any, ...]
 
 
 class _State:
@@ -137,7 +154,7 @@ class _State:
         self.prefix = os.path.join(root, "")  # root and a separator: output paths are prefix + name
         self.dir = root / STATE_DIR
         self.path = self.dir / "state.marshal"
-        self.sources: dict[str, dict[str, Any]] = {}
+        self.sources: dict[str, _Entry] = {}
         self.outputs: dict[str, _Key] = {}  # relative output path -> _out_key
         self.post: dict[str, Any] = {}  # the last post-processing answer and its input key
         self.file_mode: int | None = None  # the file-mode the outputs were written with
@@ -213,7 +230,7 @@ class _LastRun:
     the record (``_State``) that run saved, every output is as recorded.
     """
 
-    FIELDS = (("inputs", str), ("outputs", list), ("outputs_key", str), ("record", tuple),
+    FIELDS = (("inputs", str), ("outputs", list), ("outputs_key", str), ("record", bytes),
               ("manifest", dict), ("variants", list), ("rewritten", int), ("warnings", list))
 
     def __init__(self, root: Path) -> None:
@@ -243,12 +260,12 @@ _STAT_RUN = 64
 def _source_keys(paths: list[str]) -> list[_Key]:
     """Each source's stat key."""
     try:
-        return list(map(_SOURCE_KEY, map(os.stat, paths)))
-    except OSError:
+        return list(itertools.starmap(_PACK_SOURCE, map(_SOURCE_FIELDS, map(os.stat, paths))))
+    except (OSError, struct.error):
         keys = []
         for path in paths:  # again, one by one: which one, for the message
             try:
-                keys.append(_SOURCE_KEY(os.stat(path)))
+                keys.append(_pack(_PACK_SOURCE, _SOURCE_FIELDS(os.stat(path))))
             except OSError as exc:
                 raise CollectError(f"{path}: cannot read ({exc.strerror})") from None
         return keys
@@ -257,8 +274,9 @@ def _source_keys(paths: list[str]) -> list[_Key]:
 def _output_keys(prefix: str, names: list[str]) -> list[_Key | None]:
     """Each output's ``_out_key`` (None: it is gone)."""
     try:
-        return list(map(_OUT_KEY, map(os.lstat, map(prefix.__add__, names))))
-    except OSError:
+        return list(itertools.starmap(
+            _PACK_OUT, map(_OUT_FIELDS, map(os.lstat, map(prefix.__add__, names)))))
+    except (OSError, struct.error):
         return [_out_key(prefix + name) for name in names]
 
 
@@ -421,7 +439,7 @@ class _NewFile:
                     _replace(copy, dest)
             os.replace(self.tmp, dests[0])
             self.tmp = None
-        return _OUT_KEY(info)
+        return _pack(_PACK_OUT, _OUT_FIELDS(info))
 
     def close(self) -> None:
         os.close(self.fd)
@@ -479,10 +497,11 @@ def _read_buffer() -> memoryview:
 
 def _copy_hashing(source: str, directory: str | Path | None, tmp_dir: Path,
                   names: Callable[[str], list[str]] | None = None, mode: int | None = None
-                  ) -> tuple[str, str, _Key | None]:
+                  ) -> tuple[str, str, int, _Key | None]:
     """Stream ``source`` into a new file in ``directory`` (if given) named
-    ``names(md5)``; return (md5, sha384 SRI, the new file's ``_out_key``)."""
+    ``names(md5)``; return (md5, sha384 SRI, size, the new file's ``_out_key``)."""
     md5 = hashlib.md5(usedforsecurity=False)
+    total = 0
     sha = hashlib.sha384()
     try:
         src = open(source, "rb", buffering=0)  # noqa: SIM115 - closed below
@@ -498,6 +517,7 @@ def _copy_hashing(source: str, directory: str | Path | None, tmp_dir: Path,
                 raise CollectError(f"{source}: cannot read ({exc.strerror})") from None
             if not size:
                 break
+            total += size
             chunk = buffer[:size]
             md5.update(chunk)
             sha.update(chunk)
@@ -505,7 +525,7 @@ def _copy_hashing(source: str, directory: str | Path | None, tmp_dir: Path,
                 new.write(chunk)
         digest = md5.hexdigest()
         key = new.publish(names(digest), mode) if new is not None and names else None
-    return digest, _sri(sha), key
+    return digest, _sri(sha), total, key
 
 
 def _variant_of(name: str) -> str:
@@ -547,7 +567,7 @@ def _sri(sha: Any) -> str:
 class _Copied(NamedTuple):
     """What ``copy_one`` did, for the run to record (it may run in another process)."""
 
-    entry: dict[str, Any]  # the source's record
+    entry: _Entry  # the source's record
     copied: bool  # False: the same bytes as recorded, nothing written
     out_key: _Key | None  # the new file's _out_key, if one was written
     plain: bool  # the new file has the plain name
@@ -680,30 +700,30 @@ class _Run:
                              [found.path for found in files], keys])
 
     def unchanged(self, files: list[Found], keys: list[_Key]
-                  ) -> tuple[dict[str, dict[str, Any]], list[tuple[Found, _Key]]]:
+                  ) -> tuple[dict[str, _Entry], list[tuple[Found, _Key]]]:
         """The record entries of the files that, with their outputs, are as
         recorded (by their stat ``keys``); the others with their keys.
 
         (The loop every run makes over every file, so written out flat.)"""
         sources, keep_plain, link = self.state.sources, self.keep_plain, self.link
         intact, sure = self.state.output_intact, self.state.sure
-        same: dict[str, dict[str, Any]] = {}
+        same: dict[str, _Entry] = {}
         changed = []
         for found, key in zip(files, keys):
             old = sources.get(found.name)
             # (same_kind, inline)
-            if old is not None and old["stat"] == key and old["path"] == found.path and \
-                    old["link"] == link and old["keep"] == keep_plain and \
+            if old is not None and old[_STAT] == key and old[_PATH] == found.path and \
+                    old[_LINK] == link and old[_KEEP] == keep_plain and \
                     (not keep_plain or found.name in sure or intact(found.name)):
                 same[found.name] = old
             else:
                 changed.append((found, key))
         return same, changed
 
-    def same_kind(self, old: Mapping[str, Any], found: Found) -> bool:
+    def same_kind(self, old: _Entry, found: Found) -> bool:
         """Whether the recorded output was made from this source, the same way."""
-        return old["path"] == found.path and old["link"] == self.link and \
-            old["keep"] == self.keep_plain
+        return old[_PATH] == found.path and old[_LINK] == self.link and \
+            old[_KEEP] == self.keep_plain
 
     def copy_one(self, job: tuple[Found, _Key]) -> _Copied:
         """Bring ``found`` into root."""
@@ -714,16 +734,15 @@ class _Run:
         dest = self.state.prefix + found.name
         verb = "link" if self.link else "copy"
         if self.options.dry_run:
-            entry = {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
-                     "md5": (old or {}).get("md5", ""), "sri": (old or {}).get("sri", "")}
+            entry = (found.path, key, self.link, keep_plain, *(old[_MD5:] if old else ("", "", 0)))
             return _Copied(entry, True, None, False, "", [(f"Pretending to {verb} "
                                                            f"'{found.path}'", 1)])
         if same_source and (not keep_plain or self.state.output_intact(found.name)):
             # Touched (checkout, cache restore) but maybe the same bytes: a
             # read is cheaper than a write.
-            md5, sri, _ = _copy_hashing(found.path, None, self.tmp_dir)
-            if md5 == old["md5"]:
-                return _Copied({**old, "stat": key}, False, None, False, "",
+            md5, _, _, _ = _copy_hashing(found.path, None, self.tmp_dir)
+            if md5 == old[_MD5]:
+                return _Copied((*old[:_STAT], key, *old[_STAT + 1:]), False, None, False, "",
                                [(f"Skipping '{found.name}' (not modified)", 2)])
         from .rewrite import hashed_name, is_adjustable  # not needed when nothing changed
 
@@ -746,8 +765,9 @@ class _Run:
         directory = os.path.dirname(dest)
         if plain or early:
             self.ensure_dir(directory)
-        md5, sri, out_key = _copy_hashing(found.path, directory if plain or early else None,
-                                          self.tmp_dir, names, self.settings.file_mode)
+        md5, sri, size, out_key = _copy_hashing(
+            found.path, directory if plain or early else None, self.tmp_dir, names,
+            self.settings.file_mode)
         messages = []
         if out_key is not None and hashed:
             messages.append((f"Post-processed '{found.name}' as '{hashed}'", 2))
@@ -762,12 +782,11 @@ class _Run:
                     os.unlink(tmp)
                 raise CollectError(f"{dest}: cannot create symlink ({exc.strerror})") from None
         messages.append((f"{'Linking' if self.link else 'Copying'} '{found.path}'", 2))
-        entry = {"path": found.path, "stat": key, "link": self.link, "keep": keep_plain,
-                 "md5": md5, "sri": sri}
+        entry = (found.path, key, self.link, keep_plain, md5, sri, size)
         return _Copied(entry, True, out_key, plain, hashed, messages)
 
     def record_copies(self, pending: list[tuple[Found, _Key]], done: list[_Copied],
-                      records: dict[str, dict[str, Any]]) -> None:
+                      records: dict[str, _Entry]) -> None:
         """Take in what ``copy_one`` did for each of ``pending``."""
         for (found, _), copied in zip(pending, done):
             records[found.name] = copied.entry
@@ -801,10 +820,10 @@ class _Run:
         return None
 
     def post_process(self, files: Mapping[str, Found],
-                     records: Mapping[str, dict[str, Any]]) -> None:
+                     records: Mapping[str, _Entry]) -> None:
         """Hashed names, the hashed outputs, compressed variants and the manifest."""
         settings = self.settings
-        digests = {name: records[name]["md5"] for name in files}
+        digests = {name: records[name][_MD5] for name in files}
         key = self.post_key(digests)
         old_paths = self.previous_paths(key)
         previous = self.state.post
@@ -862,7 +881,7 @@ class _Run:
         self.result.compressed = made.compressed
         self.result.variants = list(made.files)
         for name in made.files:
-            self.state.set_output(name, _out_key(os.path.join(self.root, name)) or ())
+            self.state.set_output(name, _out_key(os.path.join(self.root, name)) or b"")
         self.log(f"Compressed {made.compressed} variant(s), {made.cached} from the cache", 2)
         return made.variants
 
@@ -891,7 +910,7 @@ class _Run:
             processed = post_process(digests, read, **options)
         return processed
 
-    def plan_hashes(self, records: Mapping[str, dict[str, Any]], processed: Processed
+    def plan_hashes(self, records: Mapping[str, _Entry], processed: Processed
                     ) -> _Plan:
         """Integrity of every hashed output, and which ones to write."""
         remembered = processed.memo["files"]
@@ -918,7 +937,7 @@ class _Run:
                 extra[hashed] = {"integrity": processed.integrity[name], "size": len(data)}
             else:
                 record = records[name]
-                extra[hashed] = {"integrity": record["sri"], "size": record["stat"][0]}
+                extra[hashed] = {"integrity": record[_SRI], "size": record[_SIZE]}
             # (process() found every reused output intact just now)
             if name not in early and name not in reused and hashed not in sure and \
                     not intact(hashed):
@@ -941,12 +960,12 @@ class _Run:
                     _link_atomic(self.state.prefix + name, dest, self.tmp_dir):
                 return None
             return _copy_hashing(files[name].path, directory, self.tmp_dir,
-                                 lambda _: [dest], self.settings.file_mode)[2]
+                                 lambda _: [dest], self.settings.file_mode)[3]
 
         for (name, hashed, _), key in zip(jobs, self.parallel(write, jobs)):
             self.log(f"Post-processed '{name}' as '{hashed}'", 2)
             self.result.post_processed.append(name)
-            self.state.set_output(hashed, key or _out_key(str(self.root / hashed)) or ())
+            self.state.set_output(hashed, key or _out_key(str(self.root / hashed)) or b"")
 
     def write_manifest(self, paths: Mapping[str, str], extra: Mapping[str, Any],
                        old_md5: str | None) -> None:
@@ -964,7 +983,7 @@ class _Run:
         if md5 != old_md5:
             _write_bytes_atomic(manifest_path, data, self.tmp_dir, self.settings.file_mode)
         self.state.post["manifest"] = md5
-        self.state.set_output(name, _out_key(str(manifest_path)) or ())
+        self.state.set_output(name, _out_key(str(manifest_path)) or b"")
 
     # phase 3 ---------------------------------------------------------------------
     def remove_stale(self, wanted: set[str]) -> None:
@@ -1053,15 +1072,15 @@ class _Run:
             wanted: set[str] = set()
             copied = set(self.result.copied)
             for found in files:
-                if records[found.name]["keep"] and not options.dry_run:
+                if records[found.name][_KEEP] and not options.dry_run:
                     wanted.add(found.name)
                     if found.name in copied or found.name not in self.state.outputs:
                         self.state.set_output(found.name, self.written.get(found.name) or
-                                              _out_key(str(self.root / found.name)) or ())
+                                              _out_key(str(self.root / found.name)) or b"")
             for name, hashed in self.early.items():
                 self.state.set_output(hashed, self.written[hashed])
                 self.result.post_processed.append(name)
-            old_plain = {n for n, e in self.state.sources.items() if e.get("keep")}
+            old_plain = {name for name, entry in self.state.sources.items() if entry[_KEEP]}
             finished = False
             try:
                 if self.post and not options.dry_run:
@@ -1070,7 +1089,7 @@ class _Run:
                     wanted.add(settings.manifest_name)
                 elif settings.compress and options.post_process and not options.dry_run:
                     # manifest = false: the plain copies get their siblings.
-                    self.compress({name: records[name]["md5"] for name in records})
+                    self.compress({name: records[name][_MD5] for name in records})
                     old_plain |= {name for name in self.state.outputs
                                   if _variant_of(name) in old_plain}
                 wanted.update(self.result.variants)
@@ -1104,7 +1123,7 @@ class _Run:
                   for start in range(0, len(names), _STAT_RUN)]
         last_run.save({"inputs": inputs, "outputs": names,
                        "outputs_key": _outputs_fingerprint(pieces),
-                       "record": _out_key(str(self.state.path)) or (),
+                       "record": _out_key(str(self.state.path)) or b"",
                        "manifest": self.result.manifest, "variants": self.result.variants,
                        "rewritten": self.result.rewritten, "warnings": warnings},
                       self.tmp_dir)

@@ -351,3 +351,19 @@ def test_an_older_record_under_a_newer_last_run(tmp_path: Path,
     run(tmp_path)
     assert trusted == [False, True, False]  # (the first run had no last run)
     assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
+
+
+def test_stat_keys_past_64_bits_still_tell_files_apart(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Windows can have 128-bit inode numbers: no packing, the key is its repr.
+    write_tree(tmp_path, {"a": "1", "b": "2"})
+    paths = [str(tmp_path / "a"), str(tmp_path / "b")]
+    packed = collection._source_keys(paths)
+    assert len(set(packed)) == 2 and all(len(key) == 32 for key in packed)
+    fields = collection._SOURCE_FIELDS
+    monkeypatch.setattr(collection, "_SOURCE_FIELDS",
+                        lambda info: (*fields(info)[:2], fields(info)[2] + 2**100,
+                                      fields(info)[3]))
+    wide = collection._source_keys(paths)
+    assert len(set(wide)) == 2 and set(wide).isdisjoint(packed)
+    assert wide == collection._source_keys(paths)  # the same file, the same key
