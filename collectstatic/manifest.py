@@ -39,11 +39,12 @@ Memo
 ----
 A CSS/JS file's final bytes depend only on its own bytes and the hashed names
 of the files it references (and the settings). ``Processed.memo`` records, per
-file, the content md5, the targets and a digest of the hashed names they had
-(and where rewriting changed the bytes, the final md5, SRI and size); given back
+file, the content md5 and the targets (and where rewriting changed the bytes,
+the final md5, SRI and size), and every name's md5 and hashed name; given back
 as ``memo=``, every acyclic file whose content and targets' hashed names are
 unchanged keeps its answer without being read or rewritten. Such files are
-listed in ``Processed.reused``: their bytes are not in ``rewritten``.
+listed in ``Processed.reused``: their bytes are not in ``rewritten``. (A file
+whose md5 is unchanged keeps its hashed name without it being made again.)
 """
 
 from __future__ import annotations
@@ -141,14 +142,7 @@ def _strongly_connected(nodes: list[str], edges: Mapping[str, list[str]]) -> lis
 
 
 # What a memo entry holds; another number makes an older memo count as none.
-_MEMO_FORMAT = 3
-
-
-def _deps_key(targets: list[str], paths: Mapping[str, str]) -> str:
-    """What a file's rewritten bytes depend on besides its own: its targets'
-    hashed names (each has its target's name in it; every target has one by
-    the time this is asked)."""
-    return _md5("\0".join(map(paths.__getitem__, targets)).encode("utf-8", "surrogatepass"))
+_MEMO_FORMAT = 4
 
 
 class _Rewritten(NamedTuple):
@@ -263,8 +257,11 @@ def post_process(
     warnings: list[str] = []
     settings = [_MEMO_FORMAT, static_url, js_modules]
     old: Mapping[str, Any] = {}
+    old_paths: Mapping[str, str] = {}  # every name's hashed name then
+    old_digests: Mapping[str, str] = {}
     if memo and memo.get("settings") == settings:
         old = memo.get("files", {})
+        old_paths, old_digests = memo.get("paths", {}), memo.get("digests", {})
     new_memo: dict[str, Any] = {}
     reused: set[str] = set()
 
@@ -279,10 +276,17 @@ def post_process(
 
     in_order = [name for name in names if is_adjustable(name, js_modules)]
     adjustable = set(in_order)
+    renamed: set[str] = set()  # files that are not CSS/JS whose hashed names changed
     for name in names:
         if name not in adjustable:
-            paths[name] = hashed_name(name, digests[name])
-            final_digests[name] = digests[name]
+            digest = digests[name]
+            hashed = old_paths.get(name) if old_digests.get(name) == digest else None
+            if hashed is None:
+                hashed = hashed_name(name, digest)
+                if hashed != old_paths.get(name):
+                    renamed.add(name)
+            paths[name] = hashed
+            final_digests[name] = digest
 
     texts: dict[str, str] = {}  # originals of waiting files whose stand-ins cannot be swapped
 
@@ -316,7 +320,6 @@ def post_process(
                 entry.update(final=digest, integrity=result.integrity, size=len(result.data))
             if targets:
                 entry["targets"] = targets
-                entry["deps"] = _deps_key(targets, paths)
             missing = sorted({ref.target for ref in result.missing})
             if missing:
                 entry["missing"] = missing
@@ -366,11 +369,14 @@ def post_process(
     candidates: dict[str, Mapping[str, Any]] = {}
 
     def reuse(name: str) -> bool:
-        """Take a remembered file's answer if its targets' names are unchanged."""
+        """Take a remembered file's answer if its targets' names are unchanged
+        (those of its CSS/JS targets are known by now: targets come first)."""
         entry = candidates.get(name)
-        targets = entry.get("targets", ()) if entry is not None else ()
-        if entry is None or (targets and entry["deps"] != _deps_key(targets, paths)):
+        if entry is None or not renamed.isdisjoint(entry.get("targets", ())):
             return False
+        for target in edges.get(name, ()):
+            if paths[target] != old_paths.get(target):
+                return False
         final = entry.get("final", entry["md5"])
         paths[name] = hashed_name(name, final)
         final_digests[name] = final
@@ -486,14 +492,16 @@ def post_process(
                 finish(name, result, shared is not None)
                 texts.pop(name, None)
 
+    final_paths = {name: paths[name] for name in names}
     return Processed(
-        paths={name: paths[name] for name in names},
+        paths=final_paths,
         rewritten={name: rewritten[name] for name in names if name in rewritten},
         integrity={name: integrity[name] for name in names if name in integrity},
         final_digests={name: final_digests[name] for name in names},
         errors=errors,
         warnings=warnings,
-        memo={"settings": settings, "files": dict(sorted(new_memo.items()))},
+        memo={"settings": settings, "files": dict(sorted(new_memo.items())),
+              "paths": final_paths, "digests": dict(digests)},
         reused=frozenset(reused),
     )
 

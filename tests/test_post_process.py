@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from collectstatic._parallel import parallel_map
@@ -169,20 +169,28 @@ def _answer(processed: Processed, data: Mapping[str, bytes], skip: frozenset[str
             sorted(processed.warnings), processed.memo)
 
 
-_IMAGES = st.fixed_dictionaries({"img/x.png": st.sampled_from([b"\x89PNG", b"\x89PNG2"])})
+_IMAGE = st.sampled_from([b"\x89PNG", b"\x89PNG2"])
+_CHANGES = st.dictionaries(st.sampled_from(NAMES), _texts.map(str.encode), max_size=2)
 
 
-@settings(max_examples=300, deadline=None)
-@given(before=_trees, after=_trees, images=st.tuples(_IMAGES, _IMAGES),
-       keep=st.sets(st.sampled_from(NAMES)), js_modules=st.booleans())
+@settings(max_examples=500, deadline=None)
+@given(before=_trees, image=_IMAGE, changes=_CHANGES, new_image=st.booleans(),
+       gone=st.tuples(*[st.sets(st.sampled_from(NAMES), max_size=1)] * 2),
+       js_modules=st.booleans())
+@example(before={"a.css": "url(img/x.png)", "b.css": "", "c/d.css": "", "e.js": "", "f.js": ""},
+         image=b"\x89PNG", changes={}, new_image=True, gone=(set(), set()), js_modules=False)
 def test_an_answer_from_the_memo_is_the_answer_made_afresh(
-        before: dict[str, str], after: dict[str, str], images: tuple, keep: set[str],
-        js_modules: bool) -> None:
-    # Some files keep their text (``keep``), the others change; with the
-    # first tree's memo, the second tree's answer is the one made without it.
-    old = {name: text.encode() for name, text in before.items()} | images[0]
-    new = {name: (old[name] if name in keep else text.encode())
-           for name, text in after.items()} | (images[0] if "img/x.png" in keep else images[1])
+        before: dict[str, str], image: bytes, changes: dict[str, bytes], new_image: bool,
+        gone: tuple[set[str], set[str]], js_modules: bool) -> None:
+    # A few files change (``changes``, the image by ``new_image``), one may
+    # be new or gone (``gone``: not there before, after); with the first
+    # tree's memo, the second tree's answer is the one made without it.
+    old = {name: text.encode() for name, text in before.items()} | {"img/x.png": image}
+    new = {**old, **{name: data for name, data in changes.items() if name != "img/x.png"}}
+    if new_image:
+        new["img/x.png"] = image + b"2"
+    old = {name: data for name, data in old.items() if name not in gone[0]}
+    new = {name: data for name, data in new.items() if name not in gone[1]}
     digests = {name: md5(content) for name, content in new.items()}
     first = post_process({name: md5(content) for name, content in old.items()},
                          old.__getitem__, js_modules=js_modules)
@@ -198,3 +206,4 @@ def test_an_answer_from_the_memo_is_the_answer_made_afresh(
     assert not again.reused & set(read)  # a reused file is not read
     if new == old:
         assert again.reused == set(first.memo["files"])  # nothing to redo
+        assert again.memo == first.memo
