@@ -135,7 +135,7 @@ def _collect(args: argparse.Namespace) -> int:
 
     options = CollectOptions(clear=args.clear, dry_run=args.dry_run,
                              post_process=args.post_process, extra_ignore=tuple(args.ignore))
-    result = collect(settings, options, log=log)
+    result = collect(settings, options, log=log, verbosity=verbosity)
     if verbosity >= 1:
         for message in result.warnings:
             _warn(message)

@@ -587,11 +587,20 @@ class _Plan(NamedTuple):
 
 
 class _Run:
-    def __init__(self, settings: Settings, options: CollectOptions, log: Log | None) -> None:
+    def __init__(self, settings: Settings, options: CollectOptions, log: Log | None,
+                 verbosity: int = 3) -> None:
         self.settings = settings
         self.options = options
         self.root = settings.root
-        self.log = log or (lambda message, level: None)
+        self.verbosity = verbosity if log is not None else 0
+        self.log: Log = lambda message, level: None
+        if log is not None:
+            def filtered(message: str, level: int) -> None:
+                if level <= verbosity:
+                    log(message, level)
+
+            # (the loops over every file do not even make their messages then)
+            self.log = log if verbosity >= 3 else filtered
         self.link = settings.link
         self.post = settings.manifest and options.post_process
         self.keep_plain = settings.keep_unhashed or not self.post
@@ -1065,15 +1074,18 @@ class _Run:
                 self.state.take_scan(record is not None and
                                      _out_key(str(self.state.path)) == record)
             records, pending = self.unchanged(files, keys)
-            for name in records:
-                self.result.unmodified.append(name)
-                self.log(f"Skipping '{name}' (not modified)", 2)
+            self.result.unmodified.extend(records)
+            if self.verbosity >= 2:
+                for name in records:
+                    self.log(f"Skipping '{name}' (not modified)", 2)
             self.record_copies(pending, self.parallel(self.copy_one, pending), records)
             wanted: set[str] = set()
+            order: list[str] = []  # wanted as added, near name order: sorted at little cost
             copied = set(self.result.copied)
             for found in files:
                 if records[found.name][_KEEP] and not options.dry_run:
                     wanted.add(found.name)
+                    order.append(found.name)
                     if found.name in copied or found.name not in self.state.outputs:
                         self.state.set_output(found.name, self.written.get(found.name) or
                                               _out_key(str(self.root / found.name)) or b"")
@@ -1085,14 +1097,16 @@ class _Run:
             try:
                 if self.post and not options.dry_run:
                     self.post_process(listing.files, records)
-                    wanted.update(self.result.manifest.values())
-                    wanted.add(settings.manifest_name)
+                    hashed = [*self.result.manifest.values(), settings.manifest_name]
+                    wanted.update(hashed)
+                    order += hashed
                 elif settings.compress and options.post_process and not options.dry_run:
                     # manifest = false: the plain copies get their siblings.
                     self.compress({name: records[name][_MD5] for name in records})
                     old_plain |= {name for name in self.state.outputs
                                   if _variant_of(name) in old_plain}
                 wanted.update(self.result.variants)
+                order += self.result.variants
                 finished = True
             finally:
                 if not options.dry_run:
@@ -1101,14 +1115,17 @@ class _Run:
                         # The manifest and hashed outputs of earlier runs stay
                         # (after a failure: the old manifest must keep working);
                         # only plain copies whose source is gone go.
-                        wanted |= set(self.state.outputs) - old_plain
+                        kept = set(self.state.outputs) - old_plain - wanted
+                        wanted |= kept
+                        order += kept
                     self.remove_stale(wanted)
                     self.apply_file_mode()
                     self.state.save(self.tmp_dir)
             self.result.copied.sort()
             self.result.unmodified.sort()
             self.result.post_processed.sort()
-            self.result.files = sorted(wanted)
+            # (order repeats a name only if a plain name is also a hashed one)
+            self.result.files = sorted(order if len(order) == len(wanted) else wanted)
             if not options.dry_run:
                 self.remember(last_run, inputs, self.result.warnings[settled:])
         return self.result
@@ -1132,8 +1149,9 @@ class _Run:
         """Take the last run's ``answer`` as this run's: its sources, settings
         and outputs are as they were (``_LastRun``)."""
         result = self.result
-        for found in files:
-            self.log(f"Skipping '{found.name}' (not modified)", 2)
+        if self.verbosity >= 2:
+            for found in files:
+                self.log(f"Skipping '{found.name}' (not modified)", 2)
         result.unmodified = sorted(found.name for found in files)
         result.files = answer["outputs"]
         result.manifest = answer["manifest"]
@@ -1208,9 +1226,11 @@ def _cyclic_gc(enabled: bool) -> Iterator[None]:
 
 
 def collect(settings: Settings, options: CollectOptions | None = None, *,
-            log: Log | None = None) -> CollectResult:
-    """Collect into ``settings.root``; see the module docstring for the phases."""
-    run = _Run(settings, options or CollectOptions(), log)
+            log: Log | None = None, verbosity: int = 3) -> CollectResult:
+    """Collect into ``settings.root``; see the module docstring for the phases.
+    ``log(message, level)`` is given the messages up to level ``verbosity``
+    (Django's: 1 says what was done, 2 every file, 3 more)."""
+    run = _Run(settings, options or CollectOptions(), log, verbosity)
     try:
         with _cyclic_gc(False):
             return run.run()

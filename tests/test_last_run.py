@@ -367,3 +367,19 @@ def test_stat_keys_past_64_bits_still_tell_files_apart(tmp_path: Path,
     wide = collection._source_keys(paths)
     assert len(set(wide)) == 2 and set(wide).isdisjoint(packed)
     assert wide == collection._source_keys(paths)  # the same file, the same key
+
+
+def test_log_is_given_the_messages_up_to_its_verbosity(tmp_path: Path) -> None:
+    project(tmp_path)
+    settings = load_settings(tmp_path / "pyproject.toml")
+
+    def levels(verbosity: int) -> list[int]:
+        seen: list[int] = []
+        collect(settings, log=lambda message, level: seen.append(level), verbosity=verbosity)
+        return seen
+
+    for verbosity in (1, 2):
+        write_tree(tmp_path, {"s/img/b.png": f"v{verbosity}"})
+        for seen in (levels(verbosity), levels(verbosity)):  # the full run, the shortcut
+            assert max(seen, default=0) <= verbosity
+            assert (2 in seen) == (verbosity == 2)  # per-file messages are level 2
