@@ -1133,10 +1133,11 @@ class _Run:
     def remember(self, last_run: _LastRun, inputs: str, warnings: list[str]) -> None:
         """Save this run's answer for ``repeat``, if every output is accounted for."""
         outputs = self.state.outputs
-        if self.result.files != sorted(outputs) or not all(outputs.values()):
+        names = self.result.files  # (sorted, each name once)
+        if len(names) != len(outputs) or not all(map(outputs.__contains__, names)) or \
+                not all(outputs.values()):
             return  # (not expected: then every run takes the full path)
-        names = self.result.files
-        pieces = [_outputs_piece([outputs[name] for name in names[start:start + _STAT_RUN]])
+        pieces = [_outputs_piece(list(map(outputs.__getitem__, names[start:start + _STAT_RUN])))
                   for start in range(0, len(names), _STAT_RUN)]
         last_run.save({"inputs": inputs, "outputs": names,
                        "outputs_key": _outputs_fingerprint(pieces),
