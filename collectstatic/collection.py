@@ -501,8 +501,8 @@ def _copy_hashing(source: str, directory: str | Path | None, tmp_dir: Path,
     """Stream ``source`` into a new file in ``directory`` (if given) named
     ``names(md5)``; return (md5, sha384 SRI, size, the new file's ``_out_key``)."""
     md5 = hashlib.md5(usedforsecurity=False)
-    total = 0
     sha = hashlib.sha384()
+    total = 0  # bytes read
     try:
         src = open(source, "rb", buffering=0)  # noqa: SIM115 - closed below
     except OSError as exc:
