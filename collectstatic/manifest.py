@@ -378,7 +378,7 @@ def post_process(
             if paths[target] != old_paths.get(target):
                 return False
         final = entry.get("final", entry["md5"])
-        paths[name] = hashed_name(name, final)
+        paths[name] = old_paths.get(name) or hashed_name(name, final)  # (the same name)
         final_digests[name] = final
         warnings.extend(entry.get("warnings", ()))
         new_memo[name] = entry
