@@ -4,8 +4,8 @@ The child is the real CLI with the file-system calls that change root
 (``os.replace``, ``os.link``, ``os.symlink``, ``os.unlink``, ``os.rmdir``,
 ``os.mkdir``) counted; it SIGKILLs itself before call number N. Every N from
 0 to the total of a full run is tried, so every moment between two changes
-of root is covered. A second test kills the CLI from outside while it is
-blocked reading a source.
+of root is covered. A second test kills the CLI from outside while it waits
+to read a source, with the files before it already copied.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def test_sigkill_at_every_step_then_the_next_run_repairs(tmp_path: Path) -> None
     assert seen == set(versions)  # killed both before and after the switch
 
 
-def test_sigkill_from_outside_while_reading_a_source(tmp_path: Path) -> None:
+def test_sigkill_from_outside_while_copying_the_sources(tmp_path: Path) -> None:
     project = old_project(tmp_path / "p")
     old = tree_bytes(project / "out")
     to_new(project)
