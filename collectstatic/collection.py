@@ -677,8 +677,8 @@ class _Run:
     def stat_all(self, files: list[Found], outputs: list[str]) -> tuple[list[_Key], str]:
         """Each source's stat key, in order, and the fingerprint of ``outputs``
         as they are now (``_LastRun``), in one go on the workers: a no-change
-        run is little else. The outputs' keys are kept (``_State.scan``) to
-        answer each one's first intact check in a full run."""
+        run is little else. The outputs' keys are kept (``_State.scan``): a
+        full run takes from them the outputs that are as recorded (``sure``)."""
         paths = [found.path for found in files]
         prefix = self.state.prefix
 
