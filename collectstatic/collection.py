@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._parallel import parallel_map
+from ._parallel import MIN_FORK_ITEMS, Background, parallel_map
 from .config import STATE_DIR, Settings
 from .errors import BrokenReferencesError, CollectError
 from .finders import Found, Listing, list_sources, name_collisions
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CollectOptions", "CollectResult", "collect", "root_has_files"]
 
-STATE_VERSION = 4
+STATE_VERSION = 5
 CHUNK = 1 << 20
 Log = Callable[[str, int], None]
 
@@ -148,12 +148,20 @@ _Entry = tuple[Any, ...]
 
 
 class _State:
-    """``root/.collectstatic/state.marshal``: sources seen and outputs written."""
+    """``root/.collectstatic/state.marshal``: sources seen and outputs written.
+
+    A run that changed a few files saves only what changed, into
+    ``state-changes.marshal`` beside the full record (written whole again
+    once the changes grow past an eighth of it): the full record is most of
+    the bytes a one-change run would write. The changes name the record they
+    apply to (its ``id``); changes to another record are not applied.
+    """
 
     def __init__(self, root: Path) -> None:
         self.prefix = os.path.join(root, "")  # root and a separator: output paths are prefix + name
         self.dir = root / STATE_DIR
         self.path = self.dir / "state.marshal"
+        self.changes_path = self.dir / "state-changes.marshal"
         self.sources: dict[str, _Entry] = {}
         self.outputs: dict[str, _Key] = {}  # relative output path -> _out_key
         self.post: dict[str, Any] = {}  # the last post-processing answer and its input key
@@ -165,11 +173,24 @@ class _State:
         # stat call, however often asked.
         self.sure: set[str] = set()
         self.loaded: dict[str, Any] | None = None  # the record as read, to skip an equal save
+        self.base: dict[str, Any] | None = None  # the full record, without the changes
 
     def load(self) -> None:
-        data = _read_record(self.path)
-        if data is not None and all(isinstance(data.get(part), dict)
-                                    for part in ("sources", "outputs", "post")):
+        base = _read_record(self.path)
+        if base is None or not isinstance(base.get("id"), str):
+            return
+        data = base
+        changes = _read_record(self.changes_path)
+        if changes is None and os.path.lexists(self.changes_path):
+            return  # damaged: everything counts as new
+        if changes is not None and changes.get("base") == base["id"]:
+            try:
+                data = _patched(base, changes["changes"])
+            except (TypeError, ValueError, KeyError, AttributeError):
+                return
+        # (changes to another record: left by a run stopped before it removed them)
+        if all(isinstance(data.get(part), dict) for part in ("sources", "outputs", "post")):
+            self.base = base
             self.loaded = data
             self.sources = dict(data.get("sources", {}))
             self.outputs = dict(data.get("outputs", {}))
@@ -179,10 +200,26 @@ class _State:
     def save(self, tmp_dir: Path) -> None:
         payload = {"version": STATE_VERSION, "sources": self.sources, "outputs": self.outputs,
                    "post": self.post, "file_mode": self.file_mode}
-        if payload != self.loaded:  # a no-change run writes nothing at all
-            _write_record(self.path, payload, tmp_dir)
+        if self.loaded is not None:
+            payload["id"] = self.loaded["id"]
+            if payload == self.loaded:
+                return  # a no-change run writes nothing at all
+        if self.base is not None:
+            changes = _changes(self.base, payload, 3)
+            if _count(changes) <= (len(self.sources) + len(self.outputs)) // 8:
+                _write_record(self.changes_path, {"version": STATE_VERSION,
+                                                  "base": self.base["id"], "changes": changes},
+                              tmp_dir)
+                return
+        payload["id"] = os.urandom(8).hex()
+        _write_record(self.path, payload, tmp_dir)
+        for old in (self.changes_path, self.dir / "state.json"):  # (state.json: before 0.2)
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.dir / "state.json")  # the record of versions before 0.2
+                os.unlink(old)
+
+    def key(self) -> _Key:
+        """The ``_out_key`` of the record's files: another key, another record."""
+        return (_out_key(str(self.path)) or b"") + (_out_key(str(self.changes_path)) or b"")
 
     def take_scan(self, as_recorded: bool) -> None:
         """Fill ``sure`` from the scan, taken before this run wrote anything
@@ -213,6 +250,43 @@ class _State:
         return recorded is not None and _out_key(self.prefix + name) == recorded
 
 
+_Patch = tuple[dict[Any, Any], list[Any], dict[Any, Any]]
+_MISSING = object()
+
+
+def _changes(old: dict[Any, Any], new: dict[Any, Any], depth: int) -> _Patch:
+    """What makes ``new`` of ``old``: (entries to set, keys to delete, a patch
+    for each dict value ``depth`` levels down)."""
+    sets, subs = {}, {}
+    get = old.get
+    for key, value in new.items():
+        was = get(key, _MISSING)
+        if was is value or was == value:
+            continue
+        if depth and type(was) is dict and type(value) is dict:
+            subs[key] = _changes(was, value, depth - 1)
+        else:
+            sets[key] = value
+    return sets, [key for key in old if key not in new], subs
+
+
+def _count(patch: _Patch) -> int:
+    sets, deletes, subs = patch
+    return len(sets) + len(deletes) + sum(map(_count, subs.values()))
+
+
+def _patched(old: dict[Any, Any], patch: _Patch) -> dict[Any, Any]:
+    """``old`` with ``patch`` applied, as a new dict (``old`` stays as it is)."""
+    sets, deletes, subs = patch
+    new = dict(old)
+    new.update(sets)
+    for key in deletes:
+        del new[key]
+    for key, sub in subs.items():
+        new[key] = _patched(old[key], sub)
+    return new
+
+
 def _fingerprint(value: Any) -> str:
     """md5 of ``value`` (strings, ints, lists, tuples): marshal's version 2 has no
     back-references, so equal values give equal bytes, and it is C throughout."""
@@ -228,6 +302,10 @@ class _LastRun:
     reading the record or the manifest (a no-change run is mostly stat calls).
     When only the outputs' hold, and ``record`` is still the ``_out_key`` of
     the record (``_State``) that run saved, every output is as recorded.
+
+    It is read before the run takes the lock (the outputs it lists are looked
+    at while the sources are listed), so ``same_as_read`` checks under the
+    lock that no other run has replaced or removed it since.
     """
 
     FIELDS = (("inputs", str), ("outputs", list), ("outputs_key", str), ("record", bytes),
@@ -235,14 +313,21 @@ class _LastRun:
 
     def __init__(self, root: Path) -> None:
         self.path = root / STATE_DIR / "last-run.marshal"
+        self.read: list[_Key] = []  # the _out_key of the file load() read
 
     def load(self) -> dict[str, Any] | None:
-        data = _read_record(self.path)
+        self.read = []
+        data = _read_record(self.path, self.read)
         if data is None or \
                 any(not isinstance(data.get(field), kind) for field, kind in self.FIELDS) or \
                 not all(isinstance(name, str) for name in data["outputs"]):
             return None  # not this version's, or damaged: the full run decides
         return data
+
+    def same_as_read(self) -> bool:
+        """Whether the file is still the one ``load`` read (every run that
+        changes anything removes it first, and a new one is a new file)."""
+        return bool(self.read) and _out_key(str(self.path)) == self.read[0]
 
     def forget(self) -> None:
         """Before a run changes anything: a run that fails leaves no answer behind."""
@@ -301,15 +386,19 @@ _PIECE_SIZE = struct.Struct("=Q")
 _PIECE_ENTRIES = 2048
 
 
-def _read_record(path: Path) -> dict[str, Any] | None:
+def _read_record(path: Path, read: list[_Key] | None = None) -> dict[str, Any] | None:
     """A record this version of the format wrote, or None (none, or damaged:
-    then everything counts as new)."""
+    then everything counts as new). ``read`` is given the ``_out_key`` of the
+    file that was read."""
     value: dict[str, Any] = {}
     try:
         with open(path, "rb") as handle:
             if handle.read(len(_RECORD_HEAD)) != _RECORD_HEAD:
                 return None
-            left = os.fstat(handle.fileno()).st_size - len(_RECORD_HEAD)
+            stat = os.fstat(handle.fileno())
+            if read is not None:
+                read.append(_pack(_PACK_OUT, _OUT_FIELDS(stat)))
+            left = stat.st_size - len(_RECORD_HEAD)
             while True:
                 head = handle.read(_PIECE_SIZE.size)
                 (size,) = _PIECE_SIZE.unpack(head) if len(head) == _PIECE_SIZE.size else (-1,)
@@ -669,34 +758,45 @@ class _Run:
                     os.unlink(entry.path)
             except OSError as exc:
                 raise CollectError(f"{entry.path}: cannot delete ({exc.strerror})") from None
-        with contextlib.suppress(FileNotFoundError):
-            self.state.path.unlink()
+        for path in (self.state.path, self.state.changes_path):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
         self.state = _State(self.root)
 
     # phase 1 ---------------------------------------------------------------------
-    def stat_all(self, files: list[Found], outputs: list[str]) -> tuple[list[_Key], str]:
-        """Each source's stat key, in order, and the fingerprint of ``outputs``
-        as they are now (``_LastRun``), in one go on the workers: a no-change
-        run is little else. The outputs' keys are kept (``_State.scan``): a
-        full run takes from them the outputs that are as recorded (``sure``)."""
-        paths = [found.path for found in files]
+    def scan_outputs(self, outputs: list[str], early: bool) -> Background:
+        """The ``_out_key`` of each of ``outputs``, as ``_outputs_piece`` s;
+        ``early``: begun now in another process, while this one lists the
+        sources (most of a no-change run is these stat calls and the listing)."""
         prefix = self.state.prefix
 
-        def stat_run(job: tuple[bool, int]) -> list[_Key] | bytes:
-            of_sources, start = job
-            if of_sources:
-                return _source_keys(paths[start:start + _STAT_RUN])
-            return _outputs_piece(_output_keys(prefix, outputs[start:start + _STAT_RUN]))
+        def scan() -> list[bytes]:
+            return [_outputs_piece(_output_keys(prefix, outputs[start:start + _STAT_RUN]))
+                    for start in range(0, len(outputs), _STAT_RUN)]
 
-        jobs = [(True, start) for start in range(0, len(paths), _STAT_RUN)]
-        sources = len(jobs)
-        jobs += [(False, start) for start in range(0, len(outputs), _STAT_RUN)]
-        # (stat calls hold the GIL between them: threads would take turns)
-        done = parallel_map(stat_run, jobs, self.settings.workers, threads=False)
-        pieces: list[bytes] = done[sources:]
+        return Background(scan, forked=early and self.settings.workers > 1 and
+                          len(outputs) >= MIN_FORK_ITEMS)
+
+    def stat_all(self, files: list[Found], outputs: list[str], scan: Background
+                 ) -> tuple[list[_Key], str]:
+        """Each source's stat key, in order, and the fingerprint of ``outputs``
+        (the last run's, ``_LastRun``) as ``scan`` found them. The outputs'
+        keys are kept (``_State.scan``): a full run takes from them the
+        outputs that are as recorded (``sure``)."""
+        paths = [found.path for found in files]
+
+        def stat_run(start: int) -> list[_Key]:
+            return _source_keys(paths[start:start + _STAT_RUN])
+
+        starts = list(range(0, len(paths), _STAT_RUN))
+        if scan.child is not None:  # the other core is on the outputs
+            done = list(map(stat_run, starts))
+        else:  # (stat calls hold the GIL between them: threads would take turns)
+            done = parallel_map(stat_run, starts, self.settings.workers, threads=False)
+        pieces: list[bytes] = scan.result()
         if outputs:
             self.state.scan = (outputs, pieces)
-        return [key for run in done[:sources] for key in run], _outputs_fingerprint(pieces)
+        return [key for run in done for key in run], _outputs_fingerprint(pieces)
 
     def inputs_key(self, files: list[Found], keys: list[_Key]) -> str:
         """The fingerprint of everything a run's answer depends on: this tool,
@@ -1026,6 +1126,18 @@ class _Run:
             directory = directory.parent
 
     def run(self) -> CollectResult:
+        options = self.options
+        last_run = _LastRun(self.root)
+        answer = None if options.clear or options.dry_run else last_run.load()
+        scan = self.scan_outputs(answer["outputs"] if answer else [], early=True)
+        try:
+            return self.run_scanning(last_run, answer, scan)
+        finally:
+            scan.close()
+
+    def run_scanning(self, last_run: _LastRun, answer: dict[str, Any] | None,
+                     scan: Background) -> CollectResult:
+        """The run, ``scan`` of the outputs ``answer`` lists under way."""
         settings, options = self.settings, self.options
         listing = list_sources(settings, options.extra_ignore)
         self.check_reserved_names(listing)
@@ -1051,9 +1163,12 @@ class _Run:
         settled = len(self.result.warnings)  # those before are the listing's, made anew each run
         with self.locked():
             files = list(listing.files.values())
-            last_run = _LastRun(self.root)
-            answer = None if options.clear or options.dry_run else last_run.load()
-            keys, outputs_key = self.stat_all(files, answer["outputs"] if answer else [])
+            if answer is not None and not last_run.same_as_read():
+                # Another run ended while this one waited: its answer, a new scan.
+                scan.close()
+                answer = last_run.load()
+                scan = self.scan_outputs(answer["outputs"] if answer else [], early=False)
+            keys, outputs_key = self.stat_all(files, answer["outputs"] if answer else [], scan)
             inputs = ""
             record: _Key | None = None  # the record's _out_key when the outputs were as left
             if not options.dry_run:
@@ -1072,7 +1187,7 @@ class _Run:
                 # Every output as the last run left it, and this is its record:
                 # the scan matches the record without a look at each key.
                 self.state.take_scan(record is not None and
-                                     _out_key(str(self.state.path)) == record)
+                                     self.state.key() == record)
             records, pending = self.unchanged(files, keys)
             self.result.unmodified.extend(records)
             if self.verbosity >= 2:
@@ -1141,7 +1256,7 @@ class _Run:
                   for start in range(0, len(names), _STAT_RUN)]
         last_run.save({"inputs": inputs, "outputs": names,
                        "outputs_key": _outputs_fingerprint(pieces),
-                       "record": _out_key(str(self.state.path)) or b"",
+                       "record": self.state.key(),
                        "manifest": self.result.manifest, "variants": self.result.variants,
                        "rewritten": self.result.rewritten, "warnings": warnings},
                       self.tmp_dir)

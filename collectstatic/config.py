@@ -382,16 +382,17 @@ class _Validator:
         return sources
 
     def check_root_against_sources(self, root: Path, sources: list[Source]) -> None:
-        real_root = Path(os.path.realpath(root))
+        # (strings: Path.parents made this a few milliseconds of every run)
+        real_root = os.path.normcase(os.path.realpath(root))
         for source in sources:
-            real_source = Path(os.path.realpath(source.path))
-            if _is_within(real_root, real_source):
+            real_source = os.path.normcase(os.path.realpath(source.path))
+            if _is_within_path(real_root, real_source):
                 where = "is" if real_root == real_source else "lies inside"
                 self.problem(self.key("root"), "a directory outside every source dir",
                              str(root.relative_to(self.project_root).as_posix()),
                              f"it {where} {source.origin} ({source.path}); a root inside a "
                              f"source re-collects its own output")
-            elif _is_within(real_source, real_root):
+            elif _is_within_path(real_source, real_root):
                 self.problem(source.origin, "a source dir outside root",
                              str(source.path), "--clear would delete it")
 
@@ -539,6 +540,11 @@ def _meta_path_spec(fullname: str, locations: list[str] | None) -> Any:
 
 def _is_within(path: Path, parent: Path) -> bool:
     return path == parent or parent in path.parents
+
+
+def _is_within_path(path: str, parent: str) -> bool:
+    """``_is_within`` for absolute path strings, real and ``normcase`` d."""
+    return path == parent or path.startswith(os.path.join(parent, ""))
 
 
 def _describe(value: Any) -> str:

@@ -8,10 +8,12 @@ run gives, and must not be taken when anything it covers has changed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import marshal
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -351,6 +353,44 @@ def test_an_older_record_under_a_newer_last_run(tmp_path: Path,
     run(tmp_path)
     assert trusted == [False, True, False]  # (the first run had no last run)
     assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
+
+
+def test_a_run_that_ends_while_this_one_waits_for_the_lock(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # The last-run file is read, and its outputs looked at, before the lock
+    # is taken. Another run (ignoring a file) ends in between: this run's
+    # sources and outputs look as the first answer left them, but that
+    # answer no longer stands.
+    project(tmp_path)
+    run(tmp_path)
+    before = tree_bytes(tmp_path / "out")
+
+    class Finished(collection.Background):  # the scan is over before the other run
+        def __init__(self, function: object, forked: bool = True) -> None:
+            super().__init__(function, forked=False)  # type: ignore[arg-type]
+            self.value = function()  # type: ignore[operator]
+
+        def result(self) -> object:
+            return self.value
+
+    real_locked = collection._Run.locked
+    others: list[CollectResult] = []
+    waiting = [True]  # (the first run to take the lock is this test's; the other goes first)
+
+    @contextlib.contextmanager
+    def locked(self: collection._Run) -> Iterator[None]:
+        if waiting:
+            waiting.clear()
+            others.append(run(tmp_path, extra_ignore=["readme.txt"]))
+        with real_locked(self):
+            yield
+
+    monkeypatch.setattr(collection, "Background", Finished)
+    monkeypatch.setattr(collection._Run, "locked", locked)
+    result = run(tmp_path)
+    assert "txt/readme.txt" in others[0].deleted
+    assert "txt/readme.txt" in result.files and result.copied == ["txt/readme.txt"]
+    assert tree_bytes(tmp_path / "out") == before
 
 
 def test_stat_keys_past_64_bits_still_tell_files_apart(tmp_path: Path,

@@ -221,3 +221,45 @@ def test_a_fork_that_fails_leaves_the_work_to_the_processes_started(
     monkeypatch.setattr(os, "fork", lambda: (_ for _ in ()).throw(OSError(11, "EAGAIN")))
     assert parallel_map(lambda n: n + 1, items, 2) == [n + 1 for n in items]
     assert no_children_left()
+
+
+@linux_only
+def test_background_work_runs_in_another_process_meanwhile() -> None:
+    parent = os.getpid()
+    work = _parallel.Background(lambda: (os.getpid(), time.sleep(0.2)))
+    started = time.monotonic()
+    time.sleep(0.2)  # this process's own work, at the same time
+    pid, _ = work.result()
+    assert pid != parent and time.monotonic() - started < 0.35
+    work.close()  # (after the result: nothing left to do)
+    assert no_children_left()
+
+
+def test_background_work_without_a_fork_runs_when_asked() -> None:
+    ran: list[int] = []
+    work = _parallel.Background(lambda: ran.append(os.getpid()) or "done", forked=False)
+    assert ran == [] and work.child is None
+    assert work.result() == "done" and ran == [os.getpid()]
+
+
+@linux_only
+def test_background_errors_are_raised_by_result() -> None:
+    def fail() -> None:
+        raise CollectError("x.css: cannot read")
+
+    work = _parallel.Background(fail)
+    with pytest.raises(CollectError, match=r"^x\.css: cannot read$"):
+        work.result()
+    assert no_children_left()
+
+
+@linux_only
+def test_background_work_not_wanted_is_stopped(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    work = _parallel.Background(lambda: (time.sleep(2), done.write_text("1")))
+    assert work.child is not None
+    started = time.monotonic()
+    work.close()
+    assert time.monotonic() - started < 1 and no_children_left()
+    time.sleep(0.1)
+    assert not done.exists()
