@@ -349,6 +349,7 @@ def test_an_older_record_under_a_newer_last_run(tmp_path: Path,
     write_tree(tmp_path, {"s/css/parts/base.css": "h1 { color: red }\n"})
     run(tmp_path)
     record.write_bytes(older)
+    (record.parent / "state-changes.marshal").unlink(missing_ok=True)  # the record as it was
     write_tree(tmp_path, {"s/js/app.js": "console.log(2);\n"})
     run(tmp_path)
     assert trusted == [False, True, False]  # (the first run had no last run)
