@@ -217,9 +217,11 @@ class _State:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(old)
 
-    def key(self) -> _Key:
-        """The ``_out_key`` of the record's files: another key, another record."""
-        return (_out_key(str(self.path)) or b"") + (_out_key(str(self.changes_path)) or b"")
+    def key(self) -> _Key | None:
+        """The ``_out_key`` of the record's files (another key, another
+        record), or None when there is no record."""
+        base = _out_key(str(self.path))
+        return None if base is None else base + (_out_key(str(self.changes_path)) or b"")
 
     def take_scan(self, as_recorded: bool) -> None:
         """Fill ``sure`` from the scan, taken before this run wrote anything
@@ -1256,7 +1258,7 @@ class _Run:
                   for start in range(0, len(names), _STAT_RUN)]
         last_run.save({"inputs": inputs, "outputs": names,
                        "outputs_key": _outputs_fingerprint(pieces),
-                       "record": self.state.key(),
+                       "record": self.state.key() or b"",
                        "manifest": self.result.manifest, "variants": self.result.variants,
                        "rewritten": self.result.rewritten, "warnings": warnings},
                       self.tmp_dir)
