@@ -71,7 +71,7 @@ def read_back(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         real_save(self, tmp_dir)
         now = self.changes_path.stat().st_mtime_ns if self.changes_path.exists() else None
         kinds.append("changes" if now is not None and now != changes else "full")
-        again = collection._State(self.prefix and Path(self.prefix))
+        again = collection._State(Path(self.prefix))
         again.load()
         assert again.loaded is not None
         assert (again.sources, again.outputs, again.post, again.file_mode) == \
