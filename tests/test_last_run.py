@@ -376,7 +376,7 @@ def test_a_run_that_ends_while_this_one_waits_for_the_lock(tmp_path: Path,
 
     real_locked = collection._Run.locked
     others: list[CollectResult] = []
-    waiting = [True]  # (the first run to take the lock is this test's; the other goes first)
+    waiting = [True]  # (once: the other run's own lock is the real one)
 
     @contextlib.contextmanager
     def locked(self: collection._Run) -> Iterator[None]:
