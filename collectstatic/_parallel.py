@@ -17,7 +17,7 @@ import signal
 import struct
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["Background", "parallel_map"]
 
@@ -47,7 +47,7 @@ def parallel_map(function: Callable[[T], R], items: list[T], workers: int, *,
     return _threaded(function, items, workers)
 
 
-class Background:
+class Background(Generic[R]):
     """``function()`` begun now in a forked copy of this process, so that this
     one can do other work meanwhile; ``result()`` waits for its answer.
 

@@ -766,7 +766,7 @@ class _Run:
         self.state = _State(self.root)
 
     # phase 1 ---------------------------------------------------------------------
-    def scan_outputs(self, outputs: list[str], early: bool) -> Background:
+    def scan_outputs(self, outputs: list[str], early: bool) -> Background[list[bytes]]:
         """The ``_out_key`` of each of ``outputs``, as ``_outputs_piece`` s;
         ``early``: begun now in another process, while this one lists the
         sources (most of a no-change run is these stat calls and the listing)."""
@@ -779,7 +779,7 @@ class _Run:
         return Background(scan, forked=early and self.settings.workers > 1 and
                           len(outputs) >= MIN_FORK_ITEMS)
 
-    def stat_all(self, files: list[Found], outputs: list[str], scan: Background
+    def stat_all(self, files: list[Found], outputs: list[str], scan: Background[list[bytes]]
                  ) -> tuple[list[_Key], str]:
         """Each source's stat key, in order, and the fingerprint of ``outputs``
         (the last run's, ``_LastRun``) as ``scan`` found them. The outputs'
@@ -1138,7 +1138,7 @@ class _Run:
             scan.close()
 
     def run_scanning(self, last_run: _LastRun, answer: dict[str, Any] | None,
-                     scan: Background) -> CollectResult:
+                     scan: Background[list[bytes]]) -> CollectResult:
         """The run, ``scan`` of the outputs ``answer`` lists under way."""
         settings, options = self.settings, self.options
         listing = list_sources(settings, options.extra_ignore)

@@ -62,15 +62,21 @@ def from_nothing(path: Path) -> dict[str, bytes]:
 @pytest.fixture
 def read_back(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """After every save, the record is read again and must equal what was
-    saved; the list says how each save was written ("changes" or "full")."""
+    saved; the list says how each save was written ("changes", "full", or
+    "none" when nothing was)."""
     kinds: list[str] = []
-    real_save = collection._State.save
+    written: list[Path] = []
+    real_save, real_write = collection._State.save, collection._write_record
+
+    def write(path: Path, value: dict[str, Any], tmp_dir: Path) -> None:
+        written.append(path)
+        real_write(path, value, tmp_dir)
 
     def save(self: collection._State, tmp_dir: Path) -> None:
-        changes = self.changes_path.stat().st_mtime_ns if self.changes_path.exists() else None
+        written.clear()
         real_save(self, tmp_dir)
-        now = self.changes_path.stat().st_mtime_ns if self.changes_path.exists() else None
-        kinds.append("changes" if now is not None and now != changes else "full")
+        kinds.append("changes" if written == [self.changes_path] else
+                     "full" if written == [self.path] else "none" if not written else "?")
         again = collection._State(Path(self.prefix))
         again.load()
         assert again.loaded is not None
@@ -78,6 +84,7 @@ def read_back(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             (self.sources, self.outputs, self.post, self.file_mode)
 
     monkeypatch.setattr(collection._State, "save", save)
+    monkeypatch.setattr(collection, "_write_record", write)
     return kinds
 
 
