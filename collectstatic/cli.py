@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from . import __version__
+from . import __version__, collection
 from .collection import CollectOptions, collect, root_has_files
 from .config import Settings, load_settings
 from .errors import CollectStaticError
 from .finders import find
 
-__all__ = ["main"]
+__all__ = ["console_main", "main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -180,5 +181,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def console_main() -> NoReturn:
+    """The ``collectstatic`` command and ``python -m collectstatic``: ``main()``,
+    then the process ends at once (``main`` is for callers that go on).
+
+    A run over a large tree leaves some hundred thousand objects behind (its
+    record); freeing them one by one and tearing the interpreter down took
+    about 30 ms of a 0.5 s one-change run, for memory the exit gives back anyway.
+    """
+    collection.keep_runs()
+    status = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError) as exc:  # a full disk, a closed pipe
+            status = status or 120  # (Python's own status when its exit cannot flush)
+            with contextlib.suppress(OSError, ValueError):
+                reason = getattr(exc, "strerror", None) or exc
+                print(f"error: cannot write the output ({reason})", file=sys.stderr, flush=True)
+    os._exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console_main()

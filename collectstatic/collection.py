@@ -912,18 +912,21 @@ class _Run:
                     self.early[found.name] = copied.hashed
 
     # phase 2 ---------------------------------------------------------------------
-    def post_key(self, digests: Mapping[str, str]) -> str:
-        """What the whole post-processing answer depends on."""
+    def post_key(self) -> str:
+        """What the whole post-processing answer depends on, but the files'
+        digests (the memo has those, and a dict compares faster than a
+        fingerprint of 15,000 of them is made)."""
         settings = self.settings
-        return _fingerprint([sorted(digests.items()), settings.static_url, settings.js_modules,
+        return _fingerprint([settings.static_url, settings.js_modules,
                              settings.strict, self.keep_plain, settings.manifest_name,
                              [(name, settings.level(name)) for name in settings.compress]])
 
-    def previous_paths(self, key: str) -> dict[str, str] | None:
-        """The last run's hashed names if its answer stands: same inputs and
-        settings (``key``), its outputs and manifest intact."""
+    def previous_paths(self, key: str, digests: Mapping[str, str]) -> dict[str, str] | None:
+        """The last run's hashed names if its answer stands: same settings
+        (``key``) and digests, its outputs and manifest intact."""
         previous = self.state.post
-        old_paths = self.previous_manifest().get("paths") if previous.get("key") == key else None
+        same = previous.get("key") == key and previous["memo"].get("digests") == digests
+        old_paths = self.previous_manifest().get("paths") if same else None
         if old_paths is not None and all(
                 self.state.output_intact(output)
                 for output in [*old_paths.values(), *previous.get("variants", [])]):
@@ -935,8 +938,8 @@ class _Run:
         """Hashed names, the hashed outputs, compressed variants and the manifest."""
         settings = self.settings
         digests = {name: records[name][_MD5] for name in files}
-        key = self.post_key(digests)
-        old_paths = self.previous_paths(key)
+        key = self.post_key()
+        old_paths = self.previous_paths(key, digests)
         previous = self.state.post
         if old_paths is not None:
             # The previous answer stands, and nothing is written.
@@ -1343,12 +1346,27 @@ def _cyclic_gc(enabled: bool) -> Iterator[None]:
         (gc.enable if was else gc.disable)()
 
 
+# Finished runs, kept rather than freed when the process ends right after them
+# (``keep_runs``).
+_kept_runs: list[_Run] | None = None
+
+
+def keep_runs() -> None:
+    """Keep every run's objects to the end of the process, for a caller that
+    ends it with ``os._exit`` (the command line): freeing a large tree's
+    record object by object is work the exit does at once."""
+    global _kept_runs
+    _kept_runs = []
+
+
 def collect(settings: Settings, options: CollectOptions | None = None, *,
             log: Log | None = None, verbosity: int = 3) -> CollectResult:
     """Collect into ``settings.root``; see the module docstring for the phases.
     ``log(message, level)`` is given the messages up to level ``verbosity``
     (Django's: 1 says what was done, 2 every file, 3 more)."""
     run = _Run(settings, options or CollectOptions(), log, verbosity)
+    if _kept_runs is not None:
+        _kept_runs.append(run)
     try:
         with _cyclic_gc(False):
             return run.run()

@@ -379,3 +379,43 @@ def test_source_names_that_root_reserves(tmp_path: Path, files: dict, args: list
     assert proc.returncode == 1 and expected in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out/a.css").exists()
+
+
+def test_the_command_ends_without_freeing_its_run(project: Path, monkeypatch) -> None:
+    """``console_main`` (the command, ``python -m``) keeps the run to the end
+    and ends the process with ``os._exit``, its output flushed first."""
+    from collectstatic import cli as cli_module
+    from collectstatic import collection
+
+    class Exited(Exception):
+        pass
+
+    def exit_now(status: int) -> None:
+        raise Exited(status)
+
+    flushed = []
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(sys, "argv", ["collectstatic", "collect", "--noinput", PLAIN])
+    monkeypatch.setattr(os, "_exit", exit_now)
+    monkeypatch.setattr(collection, "_kept_runs", None)
+    monkeypatch.setattr(sys.stdout, "flush", lambda: flushed.append("out"), raising=False)
+    with pytest.raises(Exited) as exited:
+        cli_module.console_main()
+    assert exited.value.args == (0,)
+    assert flushed == ["out"]
+    assert [type(run).__name__ for run in collection._kept_runs] == ["_Run"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_output_that_cannot_be_written_fails_the_command(project: Path) -> None:
+    import subprocess
+
+    # (buffered output, as usual: the summary is written when the command ends)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "collectstatic", "collect", "--noinput",
+                               PLAIN], cwd=project, stdout=full, stderr=subprocess.PIPE,
+                              text=True, env=env)
+    assert proc.returncode == 120
+    assert proc.stderr.splitlines() == ["error: cannot write the output (No space left on device)"]
+    assert (project / "out/css/site.css").read_text() == "site"
