@@ -649,6 +649,20 @@ def _link_atomic(existing: str | Path, dest: str | Path, tmp_dir: Path) -> bool:
         return False
 
 
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file ``path`` holds ``data`` (compared a piece at a time: it
+    differs early or not at all, and reading is cheaper than hashing it)."""
+    view = memoryview(data)
+    try:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size != len(data):
+                return False
+            return all(handle.read(CHUNK) == view[start:start + CHUNK]
+                       for start in range(0, len(data), CHUNK))
+    except OSError:
+        return False
+
+
 def _sri(sha: Any) -> str:
     return "sha384-" + base64.b64encode(sha.digest()).decode("ascii")
 
@@ -963,7 +977,7 @@ class _Run:
             self.state.post = {"key": key, "warnings": plan.warnings,
                                "rewritten": self.result.rewritten, "memo": plan.memo,
                                "variants": variants}
-            self.write_manifest(paths, extra, previous.get("manifest"))
+            self.write_manifest(paths, extra)
         self.result.manifest = paths
         self.result.variants = list(variants)
 
@@ -1081,22 +1095,17 @@ class _Run:
             self.result.post_processed.append(name)
             self.state.set_output(hashed, key or _out_key(str(self.root / hashed)) or b"")
 
-    def write_manifest(self, paths: Mapping[str, str], extra: Mapping[str, Any],
-                       old_md5: str | None) -> None:
-        """Write the manifest unless the one in root has these bytes (``old_md5``
-        is that of the last one written)."""
+    def write_manifest(self, paths: Mapping[str, str], extra: Mapping[str, Any]) -> None:
+        """Write the manifest unless the one in root, as this tool left it, has
+        these bytes already."""
         from .manifest import manifest_bytes
 
         self._previous_manifest = {}  # (its memory goes before the new one is made)
         name = self.settings.manifest_name
-        if not self.state.output_intact(name):
-            old_md5 = None
-        data = manifest_bytes(paths, {"collectstatic": {"version": 1, "files": extra}})
-        md5 = hashlib.md5(data).hexdigest()
         manifest_path = self.root / name
-        if md5 != old_md5:
+        data = manifest_bytes(paths, {"collectstatic": {"version": 1, "files": extra}})
+        if not (self.state.output_intact(name) and _holds(manifest_path, data)):
             _write_bytes_atomic(manifest_path, data, self.tmp_dir, self.settings.file_mode)
-        self.state.post["manifest"] = md5
         self.state.set_output(name, _out_key(str(manifest_path)) or b"")
 
     # phase 3 ---------------------------------------------------------------------

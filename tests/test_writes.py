@@ -130,6 +130,24 @@ def test_a_no_change_run_writes_nothing(tmp_path: Path) -> None:
 
 
 
+def test_the_manifest_is_rewritten_only_when_its_bytes_change(tmp_path: Path) -> None:
+    path = project(tmp_path)
+    run(path)
+    manifest = path / "out/staticfiles.json"
+    first = manifest.read_bytes()
+    written = (manifest.stat().st_ino, manifest.stat().st_mtime_ns)
+    # Another setting that post-processing depends on: it runs again, same answer.
+    (path / "pyproject.toml").write_text(CONFIG + "strict = false\n")
+    assert run(path).manifest
+    assert (manifest.stat().st_ino, manifest.stat().st_mtime_ns) == written
+    # A changed file: a new manifest, as big as the old one (same-length names).
+    (path / "s/js/app.js").write_text("console.log(2);\n")
+    run(path)
+    second = manifest.read_bytes()
+    assert len(second) == len(first) and second != first
+    assert (manifest.stat().st_ino, manifest.stat().st_mtime_ns) != written
+
+
 def test_the_named_way_needs_no_fchmod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Windows takes the named way, and has no os.fchmod before Python 3.13.
     named_only(monkeypatch)
