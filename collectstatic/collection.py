@@ -650,8 +650,8 @@ def _link_atomic(existing: str | Path, dest: str | Path, tmp_dir: Path) -> bool:
 
 
 def _holds(path: Path, data: bytes) -> bool:
-    """Whether the file ``path`` holds ``data`` (compared a piece at a time: it
-    differs early or not at all, and reading is cheaper than hashing it)."""
+    """Whether the file ``path`` holds ``data`` (read a piece at a time, never a
+    second copy of it whole; reading is cheaper than hashing it)."""
     view = memoryview(data)
     try:
         with open(path, "rb") as handle:
