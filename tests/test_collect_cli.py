@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from collectstatic import cli as cli_module
+from collectstatic import collection
 
 from .support import cli, tree_bytes, write_tree
 
@@ -384,9 +388,6 @@ def test_source_names_that_root_reserves(tmp_path: Path, files: dict, args: list
 def test_the_command_ends_without_freeing_its_run(project: Path, monkeypatch) -> None:
     """``console_main`` (the command, ``python -m``) keeps the run to the end
     and ends the process with ``os._exit``, its output flushed first."""
-    from collectstatic import cli as cli_module
-    from collectstatic import collection
-
     class Exited(Exception):
         pass
 
@@ -408,8 +409,6 @@ def test_the_command_ends_without_freeing_its_run(project: Path, monkeypatch) ->
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_output_that_cannot_be_written_fails_the_command(project: Path) -> None:
-    import subprocess
-
     # (buffered output, as usual: the summary is written when the command ends)
     env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
     with open("/dev/full", "w") as full:
