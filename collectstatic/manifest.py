@@ -45,6 +45,10 @@ as ``memo=``, every acyclic file whose content and targets' hashed names are
 unchanged keeps its answer without being read or rewritten. Such files are
 listed in ``Processed.reused``: their bytes are not in ``rewritten``. (A file
 whose md5 is unchanged keeps its hashed name without it being made again.)
+The files no change reaches through their targets are taken in bulk first
+(``_unreached``), so a change costs about what it reaches.
+
+Problems (``errors``, ``warnings``) are listed in the files' name order.
 """
 
 from __future__ import annotations
@@ -142,7 +146,7 @@ def _strongly_connected(nodes: list[str], edges: Mapping[str, list[str]]) -> lis
 
 
 # What a memo entry holds; another number makes an older memo count as none.
-_MEMO_FORMAT = 4
+_MEMO_FORMAT = 5
 
 
 class _Rewritten(NamedTuple):
@@ -155,19 +159,23 @@ class _Rewritten(NamedTuple):
     integrity: str  # "sha384-..." of data (SRI)
     missing: list[Reference]  # references to no collected file
     targets: list[str]  # the collected files the others name, sorted
+    # What directory-like references (url(img/), left as written) name that
+    # no collected file is: were one collected, it would be among the targets.
+    absent: list[str]
 
     @classmethod
     def of(cls, result: RewriteResult, names: Mapping[str, object]) -> _Rewritten:
-        targets = {ref.target for ref in result.references
-                   if not ref.missing and ref.target in names}
+        named = {ref.target for ref in result.references if not ref.missing}
         return cls.made(result.text.encode("utf-8"),
-                        [ref for ref in result.references if ref.missing], sorted(targets))
+                        [ref for ref in result.references if ref.missing],
+                        sorted(named.intersection(names)), sorted(named.difference(names)))
 
     @classmethod
-    def made(cls, data: bytes, missing: list[Reference], targets: list[str]) -> _Rewritten:
+    def made(cls, data: bytes, missing: list[Reference], targets: list[str],
+             absent: list[str]) -> _Rewritten:
         # (hashed where the rewrite ran: in a worker process, not all in this one)
         sri = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
-        return cls(data, _md5(data), sri, missing, targets)
+        return cls(data, _md5(data), sri, missing, targets, absent)
 
 
 class _FirstPass(NamedTuple):
@@ -253,8 +261,10 @@ def post_process(
     final_digests: dict[str, str] = {}
     rewritten: dict[str, bytes] = {}
     integrity: dict[str, str] = {}
-    errors: list[str] = []
-    warnings: list[str] = []
+    # Problems by file, reported in name order whichever way each answer was
+    # reached (made now, or taken from the memo in bulk or one by one).
+    errors: dict[str, list[str]] = {}
+    warnings: dict[str, list[str]] = {}
     settings = [_MEMO_FORMAT, static_url, js_modules]
     old: Mapping[str, Any] = {}
     old_paths: Mapping[str, str] = {}  # every name's hashed name then
@@ -291,7 +301,7 @@ def post_process(
     texts: dict[str, str] = {}  # originals of waiting files whose stand-ins cannot be swapped
 
     def undecodable(name: str, problem: str) -> None:
-        errors.append(problem)  # copied unrewritten, named by its own bytes
+        errors.setdefault(name, []).append(problem)  # copied unrewritten, named by its own bytes
         paths[name] = hashed_name(name, digests[name])
         final_digests[name] = digests[name]
 
@@ -307,10 +317,13 @@ def post_process(
         if digest != digests[name]:
             rewritten[name] = result.data
             integrity[name] = result.integrity
-        own_warnings = []
+        own_warnings, own_errors = [], []
         for ref in result.missing:
-            (own_warnings if ref.warning else errors).append(ref.describe(name))
-        warnings.extend(own_warnings)
+            (own_warnings if ref.warning else own_errors).append(ref.describe(name))
+        if own_warnings:
+            warnings[name] = own_warnings
+        if own_errors:
+            errors[name] = own_errors
         if not cyclic and all(ref.warning for ref in result.missing):
             # (a reference to a directory, url(img/), is left as written: it
             # names no file, so nothing about it can change)
@@ -320,7 +333,7 @@ def post_process(
                 entry.update(final=digest, integrity=result.integrity, size=len(result.data))
             if targets:
                 entry["targets"] = targets
-            missing = sorted({ref.target for ref in result.missing})
+            missing = sorted({ref.target for ref in result.missing}.union(result.absent))
             if missing:
                 entry["missing"] = missing
             if own_warnings:
@@ -364,7 +377,7 @@ def post_process(
                 data = data.replace(stand_in, final)
         else:
             data = re.sub(b"|".join(swaps), lambda match: swaps[match.group()], data)
-        return _Rewritten.made(data, first.missing, first.targets)
+        return _Rewritten.made(data, first.missing, first.targets, first.absent)
 
     candidates: dict[str, Mapping[str, Any]] = {}
 
@@ -380,12 +393,26 @@ def post_process(
         final = entry.get("final", entry["md5"])
         paths[name] = old_paths.get(name) or hashed_name(name, final)  # (the same name)
         final_digests[name] = final
-        warnings.extend(entry.get("warnings", ()))
+        if "warnings" in entry:
+            warnings[name] = entry["warnings"]
         new_memo[name] = entry
         reused.add(name)
         return True
 
-    # One pass over every CSS/JS file: a file whose references name no other
+    if old:
+        # What no change reaches keeps its answer in bulk (a one-change run of
+        # a large tree would otherwise spend most of this call looking at
+        # every remembered file's targets); the rest go the way below.
+        settled, in_order = _unreached(in_order, old, digests, old_digests)
+        for name, entry in settled:
+            final = entry.get("final", entry["md5"])
+            paths[name] = old_paths.get(name) or hashed_name(name, final)
+            final_digests[name] = final
+            if "warnings" in entry:
+                warnings[name] = entry["warnings"]
+            new_memo[name] = entry
+        reused.update(name for name, _ in settled)
+
     # CSS/JS file is final now (most are); the others wait for their targets.
     # A remembered file that names none is reused now: every name its answer
     # depends on is known already.
@@ -498,12 +525,46 @@ def post_process(
         rewritten={name: rewritten[name] for name in names if name in rewritten},
         integrity={name: integrity[name] for name in names if name in integrity},
         final_digests={name: final_digests[name] for name in names},
-        errors=errors,
-        warnings=warnings,
+        errors=[problem for name in sorted(errors) for problem in errors[name]],
+        warnings=[warning for name in sorted(warnings) for warning in warnings[name]],
         memo={"settings": settings, "files": dict(sorted(new_memo.items())),
               "paths": final_paths, "digests": dict(digests)},
         reused=frozenset(reused),
     )
+
+
+def _unreached(in_order: list[str], old: Mapping[str, Any], digests: Mapping[str, str],
+               old_digests: Mapping[str, str]) -> tuple[list[tuple[str, Any]], list[str]]:
+    """The remembered CSS/JS files that no change reaches, with their memo
+    entries, and the other CSS/JS files (``in_order``'s order).
+
+    A change is a file whose md5 is new, a file gone, or a CSS/JS file with no
+    memo entry (its answer is made again); a file is reached when it or one of
+    its targets changed, or when one of its missing targets is there now, and
+    reached files are changes in turn. A reached file may still be found
+    unchanged later: this only rules out the files that need no look.
+    """
+    changed = {name for name, digest in digests.items() if old_digests.get(name) != digest}
+    changed.update(old_digests.keys() - digests.keys())
+    candidates = []
+    for name in in_order:
+        entry = old.get(name)
+        if entry is None or name in changed or entry["md5"] != digests[name]:
+            changed.add(name)
+        else:
+            candidates.append((name, entry))
+    while True:  # once more for each link of the longest chain of references reached
+        unreached = []
+        for candidate in candidates:
+            entry = candidate[1]
+            if changed.isdisjoint(entry.get("targets", ())) and \
+                    changed.isdisjoint(entry.get("missing", ())):
+                unreached.append(candidate)
+            else:
+                changed.add(candidate[0])
+        if len(unreached) == len(candidates):
+            return unreached, [name for name in in_order if name in changed]
+        candidates = unreached
 
 
 def manifest_bytes(paths: Mapping[str, str], extra: Mapping[str, object] | None = None) -> bytes:

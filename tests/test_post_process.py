@@ -129,6 +129,16 @@ def test_a_reference_met_again_by_a_later_pattern_names_the_final_hash() -> None
     assert _stand_in("f.js")[:12] not in processed.rewritten["e.js"].decode()
 
 
+def test_problems_are_reported_in_name_order() -> None:
+    # a.css waits for b.css, so it is finished after it; its problems still come first.
+    files = {"a.css": "url(b.css) url(gone-a.png)\n/*# sourceMappingURL=a.map */",
+             "b.css": "url(gone-b.png)\n/*# sourceMappingURL=b.map */",
+             "c/d.css": "", "e.js": "", "f.js": ""}
+    processed = run(files, js_modules=False, forked=False)
+    assert [problem.split(":", 1)[0] for problem in processed.errors] == ["a.css", "b.css"]
+    assert [warning.split(":", 1)[0] for warning in processed.warnings] == ["a.css", "b.css"]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.integers(0, 9), st.lists(st.integers(0, 9), max_size=4), max_size=10))
 def test_strongly_connected_components_targets_first(graph: dict[int, list[int]]) -> None:
@@ -162,11 +172,12 @@ def test_strongly_connected_components_targets_first(graph: dict[int, list[int]]
 
 def _answer(processed: Processed, data: Mapping[str, bytes], skip: frozenset[str]) -> tuple:
     """What a caller writes and reports: each file's final bytes (but those
-    of ``skip``, reused: on disk already), names, digests, problems, memo."""
+    of ``skip``, reused: on disk already), names, digests, problems (in the
+    files' name order, however each answer was reached), memo."""
     final = {name: processed.rewritten.get(name, data[name]) for name in data
              if name not in skip}
-    return (processed.paths, processed.final_digests, final, sorted(processed.errors),
-            sorted(processed.warnings), processed.memo)
+    return (processed.paths, processed.final_digests, final, processed.errors,
+            processed.warnings, processed.memo)
 
 
 _IMAGE = st.sampled_from([b"\x89PNG", b"\x89PNG2"])
@@ -179,6 +190,18 @@ _CHANGES = st.dictionaries(st.sampled_from(NAMES), _texts.map(str.encode), max_s
        js_modules=st.booleans())
 @example(before={"a.css": "url(img/x.png)", "b.css": "", "c/d.css": "", "e.js": "", "f.js": ""},
          image=b"\x89PNG", changes={}, new_image=True, gone=(set(), set()), js_modules=False)
+# a change two links away, the file that reaches it first in name order
+@example(before={"a.css": "url(b.css)", "b.css": "url(img/x.png)", "c/d.css": "", "e.js": "",
+                 "f.js": ""},
+         image=b"\x89PNG", changes={}, new_image=True, gone=(set(), set()), js_modules=False)
+# a source map that was missing is there now
+@example(before={"a.css": "", "b.css": "", "c/d.css": "/*# sourceMappingURL=../b.css */",
+                 "e.js": "", "f.js": ""},
+         image=b"\x89PNG", changes={}, new_image=False, gone=({"b.css"}, set()), js_modules=False)
+# a directory-like reference (left as written) to a name collected now
+@example(before={"a.css": "", "b.css": "", "c/d.css": "", "f.js": "",
+                 "e.js": "//# sourceMappingURL=f.js//# sourceMappingURL=f.js"},
+         image=b"\x89PNG", changes={}, new_image=False, gone=({"f.js"}, set()), js_modules=False)
 def test_an_answer_from_the_memo_is_the_answer_made_afresh(
         before: dict[str, str], image: bytes, changes: dict[str, bytes], new_image: bool,
         gone: tuple[set[str], set[str]], js_modules: bool) -> None:
