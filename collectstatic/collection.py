@@ -23,6 +23,7 @@ wrote; files in root it did not write are left alone (except by ``clear``).
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import dataclasses
 import errno
@@ -337,7 +338,8 @@ class _LastRun:
             os.unlink(self.path)
 
     def save(self, answer: dict[str, Any], tmp_dir: Path) -> None:
-        _write_record(self.path, {"version": STATE_VERSION, **answer}, tmp_dir)
+        # (whole: the outputs it lists are the names and hashed names of its manifest)
+        _write_record(self.path, {"version": STATE_VERSION, **answer}, tmp_dir, whole=True)
 
 
 # Stat calls go out to the workers in runs of this many files.
@@ -379,20 +381,24 @@ def _outputs_fingerprint(pieces: list[bytes]) -> str:
 # The records are marshal data: Python's own format for plain values, read and
 # written in C (JSON took 0.1 s each way for the large benchmark tree's record,
 # most of a one-change run). They are this tool's alone, never shipped. After
-# a head line comes a run of pieces, each its size and a marshalled (key,
-# value); a big dict is cut into several pieces of one key, so that neither
-# side holds all of the record as bytes at once (peak memory), and an empty
-# key ends the record (a file cut short has no end).
-_RECORD_HEAD = b"collectstatic record (marshal)\n"
+# a head line comes a run of pieces, each its size and a marshalled value: the
+# record without its big dicts (more than _PIECE_ENTRIES entries, at any depth
+# of dicts), then pieces that each hold, for one range of names, that range of
+# every big dict (a list of (where, part)), then None (a file cut short has no
+# end). Neither side holds all of the record as bytes at once (peak memory),
+# and a name met in several big dicts (a source, its outputs, its memo) is one
+# string in its piece, loaded once: marshal shares an object only within one
+# call, and a fresh process pays for every object it loads.
+_RECORD_HEAD = b"collectstatic record (marshal, by name ranges)\n"
 _PIECE_SIZE = struct.Struct("=Q")
 _PIECE_ENTRIES = 2048
+_Where = tuple[str, ...]
 
 
 def _read_record(path: Path, read: list[_Key] | None = None) -> dict[str, Any] | None:
     """A record this version of the format wrote, or None (none, or damaged:
     then everything counts as new). ``read`` is given the ``_out_key`` of the
     file that was read."""
-    value: dict[str, Any] = {}
     try:
         with open(path, "rb") as handle:
             if handle.read(len(_RECORD_HEAD)) != _RECORD_HEAD:
@@ -401,39 +407,76 @@ def _read_record(path: Path, read: list[_Key] | None = None) -> dict[str, Any] |
             if read is not None:
                 read.append(_pack(_PACK_OUT, _OUT_FIELDS(stat)))
             left = stat.st_size - len(_RECORD_HEAD)
+            value = None
             while True:
                 head = handle.read(_PIECE_SIZE.size)
                 (size,) = _PIECE_SIZE.unpack(head) if len(head) == _PIECE_SIZE.size else (-1,)
                 left -= _PIECE_SIZE.size + size
                 if size < 0 or left < 0:
                     return None  # cut short, or not a size: never a read of that much
-                key, piece = marshal.loads(handle.read(size))
-                if key == "":
+                piece = marshal.loads(handle.read(size))
+                if value is None:
+                    value = piece
+                    if type(value) is not dict:
+                        return None
+                elif piece is None:
                     break
-                if key in value:
-                    value[key].update(piece)
                 else:
-                    value[key] = piece
-    except (OSError, EOFError, ValueError, TypeError, AttributeError):
+                    for where, part in piece:
+                        holder = value
+                        for key in where[:-1]:
+                            holder = holder[key]
+                        holder.setdefault(where[-1], {}).update(part)
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError):
         return None
     return value if value.get("version") == STATE_VERSION else None
 
 
-def _write_record(path: Path, value: dict[str, Any], tmp_dir: Path) -> None:
-    def pieces() -> Iterator[tuple[str, Any]]:
-        for key, item in value.items():
-            if isinstance(item, dict) and len(item) > _PIECE_ENTRIES:
-                entries = iter(item.items())
-                while piece := dict(itertools.islice(entries, _PIECE_ENTRIES)):
-                    yield key, piece
-            else:
-                yield key, item
-        yield "", None
+def _without_big_dicts(value: dict[str, Any], where: _Where
+                       ) -> tuple[dict[str, Any], list[tuple[_Where, dict[str, Any]]]]:
+    """``value`` without its big dicts, and those dicts with where they go."""
+    small: dict[str, Any] = {}
+    big = []
+    for key, item in value.items():
+        if type(item) is dict:
+            if len(item) > _PIECE_ENTRIES:
+                big.append(((*where, key), item))
+                continue
+            item, inner = _without_big_dicts(item, (*where, key))
+            big += inner
+        small[key] = item
+    return small, big
+
+
+def _write_record(path: Path, value: dict[str, Any], tmp_dir: Path, whole: bool = False
+                  ) -> None:
+    """Write ``value`` (dicts of plain values; big dicts have ``str`` keys,
+    and come back in key order). ``whole``: in one piece, for a record of a
+    few MB whose lists and dicts hold the same names."""
+    small, big = (value, []) if whole else _without_big_dicts(value, ())
+
+    def pieces() -> Iterator[Any]:
+        yield small
+        names = [(where, item, sorted(item)) for where, item in big]
+        if names:
+            longest = max((keys for _, _, keys in names), key=len)
+            starts = [0] * len(names)
+            for bound in [*longest[_PIECE_ENTRIES::_PIECE_ENTRIES], None]:
+                piece = []
+                for number, (where, item, keys) in enumerate(names):
+                    start = starts[number]
+                    end = len(keys) if bound is None else bisect.bisect_left(keys, bound, start)
+                    if end > start:
+                        part = keys[start:end]
+                        piece.append((where, dict(zip(part, map(item.__getitem__, part)))))
+                        starts[number] = end
+                yield piece
+        yield None
 
     with _atomic_file(path, tmp_dir, None) as handle:
         handle.write(_RECORD_HEAD)
-        for key_and_piece in pieces():
-            data = marshal.dumps(key_and_piece)
+        for piece in pieces():
+            data = marshal.dumps(piece)
             handle.write(_PIECE_SIZE.pack(len(data)))
             handle.write(data)
 

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import json
 import marshal
+import operator
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -225,20 +226,24 @@ def piece(value: object) -> bytes:
 
 
 HEAD = collection._RECORD_HEAD
-END = piece(("", None))
+VERSION = collection.STATE_VERSION
+END = piece(None)
 DAMAGES = {
     "empty": b"",
     "not ours": b"{}",
     "cut short": None,  # the saved file without its last bytes
-    "no end": HEAD + piece(("version", collection.STATE_VERSION)),
-    "a size past the end": HEAD + b"\xff" * 8 + piece(("version", collection.STATE_VERSION)),
-    "the older format": HEAD + marshal.dumps({"version": collection.STATE_VERSION}),
+    "no end": HEAD + piece({"version": VERSION}),
+    "a size past the end": HEAD + b"\xff" * 8 + piece({"version": VERSION}),
+    "the older format": HEAD + marshal.dumps({"version": VERSION}),
+    "the format before name ranges": b"collectstatic record (marshal)\n" +
+    piece(("version", VERSION)) + piece(("", None)),
     "not a piece": HEAD + piece([1]) + END,
-    "older version": HEAD + piece(("version", 1)) + END,
-    "wrong types": HEAD + piece(("version", collection.STATE_VERSION)) +
-    piece(("inputs", "x")) + piece(("outputs", [1])) + END,
-    "a piece of another kind": HEAD + piece(("version", collection.STATE_VERSION)) +
-    piece(("outputs", [])) + piece(("outputs", {"a": 1})) + END,
+    "older version": HEAD + piece({"version": 1}) + END,
+    "wrong types": HEAD + piece({"version": VERSION, "inputs": "x", "outputs": [1]}) + END,
+    "a piece of another kind": HEAD + piece({"version": VERSION, "outputs": []}) +
+    piece([(("outputs",), {"a": 1})]) + END,
+    "a piece for nowhere": HEAD + piece({"version": VERSION}) +
+    piece([(("post", "memo"), {"a": 1})]) + END,
 }
 
 
@@ -292,14 +297,39 @@ def test_options_that_change_the_answer_are_covered(tmp_path: Path,
 
 def test_records_come_back_as_written_in_pieces(tmp_path: Path) -> None:
     big = {f"name{number}": [number, "x" * (number % 7)] for number in range(10_000)}
+    nested = {f"name{number}": number for number in range(0, 20_000, 3)}
     value = {"version": collection.STATE_VERSION, "big": big, "small": {"a": 1},
-             "list": list(range(5)), "none": None}
+             "list": list(range(5)), "none": None,
+             "deep": {"x": 1, "deeper": {"nested": nested, "small": {"b": 2}}, "empty": {}}}
     path = tmp_path / "record"
     collection._write_record(path, value, tmp_path)
     data = path.read_bytes()
-    assert data.count(b"big") > 1  # cut into pieces
-    assert collection._read_record(path) == value
-    assert list(collection._read_record(path)["big"]) == list(big)  # in order
+    assert data.count(b"name9999") == 2  # cut into pieces, one name range each
+    read = collection._read_record(path)
+    assert read == value
+    assert list(read["big"]) == sorted(big)  # in key order
+    assert list(read["deep"]["deeper"]["nested"]) == sorted(nested)
+
+
+def test_a_name_in_several_big_dicts_is_loaded_once(tmp_path: Path) -> None:
+    # Sources, outputs and the memo are keyed by the same names: one string
+    # each in a fresh process (fewer objects to make).
+    names = [f"app/css/file{number}.css" for number in range(5_000)]
+    value = {"version": collection.STATE_VERSION, "sources": dict.fromkeys(names, 1),
+             "post": {"memo": {"paths": dict(zip(names, names))}}}
+    path = tmp_path / "record"
+    collection._write_record(path, value, tmp_path)
+    read = collection._read_record(path)
+    assert read == value
+    paths = read["post"]["memo"]["paths"]
+    assert all(name is paths[name] for name in read["sources"])
+    # whole (the last run's answer): its list of outputs shares them too
+    value = {"version": collection.STATE_VERSION, "outputs": names,
+             "manifest": dict.fromkeys(names)}
+    collection._write_record(path, value, tmp_path, whole=True)
+    read = collection._read_record(path)
+    assert read == value
+    assert all(map(operator.is_, read["outputs"], read["manifest"]))
 
 
 def test_the_json_record_of_older_versions_is_removed(tmp_path: Path) -> None:

@@ -68,9 +68,9 @@ def read_back(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     written: list[Path] = []
     real_save, real_write = collection._State.save, collection._write_record
 
-    def write(path: Path, value: dict[str, Any], tmp_dir: Path) -> None:
+    def write(path: Path, value: dict[str, Any], tmp_dir: Path, whole: bool = False) -> None:
         written.append(path)
-        real_write(path, value, tmp_dir)
+        real_write(path, value, tmp_dir, whole)
 
     def save(self: collection._State, tmp_dir: Path) -> None:
         written.clear()
