@@ -363,8 +363,7 @@ def _regex_matches(regex: re.Pattern[str]) -> Callable[[str], Iterator[_Match]]:
     return matches
 
 
-@dataclass(frozen=True)
-class _Pattern:
+class _Pattern(NamedTuple):
     kind: str
     matches: Callable[[str], Iterator[_Match]]
     template: str
@@ -438,8 +437,7 @@ def _quote_special(segment: str) -> str:
 _UNSEEN = object()
 
 
-@dataclass(frozen=True)
-class _Found:
+class _Found(NamedTuple):  # (one per reference met: a named tuple is made faster)
     target: str
     hashed: str | None
     replacement: str | None  # None: leave the matched text as it is
