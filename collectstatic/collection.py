@@ -427,7 +427,7 @@ def _read_record(path: Path, read: list[_Key] | None = None) -> dict[str, Any] |
                         for key in where[:-1]:
                             holder = holder[key]
                         holder.setdefault(where[-1], {}).update(part)
-    except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError):
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, LookupError):
         return None
     return value if value.get("version") == STATE_VERSION else None
 

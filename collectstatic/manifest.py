@@ -413,6 +413,7 @@ def post_process(
             new_memo[name] = entry
         reused.update(name for name, _ in settled)
 
+    # One pass over every other CSS/JS file: a file whose references name no other
     # CSS/JS file is final now (most are); the others wait for their targets.
     # A remembered file that names none is reused now: every name its answer
     # depends on is known already.

@@ -244,6 +244,7 @@ DAMAGES = {
     piece([(("outputs",), {"a": 1})]) + END,
     "a piece for nowhere": HEAD + piece({"version": VERSION}) +
     piece([(("post", "memo"), {"a": 1})]) + END,
+    "a piece with no key": HEAD + piece({"version": VERSION}) + piece([((), {"a": 1})]) + END,
 }
 
 
