@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -94,8 +93,39 @@ def _printable(message: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in message)
 
 
+class _Output:
+    """Where the command prints. A stream that cannot be written (a closed
+    pipe, as with ``| head``; a full disk) is not written again: the run goes
+    on to its end, and ``main`` then reports the failure once and ends with
+    status 120."""
+
+    def __init__(self) -> None:
+        self.failed: dict[int, BaseException] = {}  # id of each stream that failed
+
+    def __call__(self, text: str, error: bool = False, flush: bool = False) -> None:
+        stream = sys.stderr if error else sys.stdout
+        if id(stream) in self.failed:
+            return
+        try:
+            print(text, file=stream, flush=flush)
+        except (OSError, ValueError) as exc:  # (ValueError: the stream was closed)
+            self.failed[id(stream)] = exc
+
+    def ended(self, status: int) -> int:
+        """The status to end with, once a failure is reported (if stderr takes it)."""
+        if not self.failed:
+            return status
+        failure = next(iter(self.failed.values()))
+        self(f"error: cannot write the output ({getattr(failure, 'strerror', None) or failure})",
+             error=True, flush=True)
+        return status or 120  # (Python's own status when its exit cannot flush)
+
+
+_output = _Output()  # (one per main call)
+
+
 def _warn(message: str) -> None:
-    print(f"warning: {_printable(message)}", file=sys.stderr)
+    _output(f"warning: {_printable(message)}", error=True)
 
 
 def _confirm(settings: Settings, args: argparse.Namespace) -> None:
@@ -132,7 +162,7 @@ def _collect(args: argparse.Namespace) -> int:
 
     def log(message: str, level: int) -> None:
         if verbosity >= level:
-            print(message, flush=True)
+            _output(message, flush=True)
 
     options = CollectOptions(clear=args.clear, dry_run=args.dry_run,
                              post_process=args.post_process, extra_ignore=tuple(args.ignore))
@@ -140,7 +170,7 @@ def _collect(args: argparse.Namespace) -> int:
     if verbosity >= 1:
         for message in result.warnings:
             _warn(message)
-        print(result.summary())
+        _output(result.summary())
     return 0
 
 
@@ -155,30 +185,33 @@ def _find(args: argparse.Namespace) -> int:
                 str(source.path) for source in settings.sources)
         if matches:
             if args.verbosity >= 1:
-                print(f"Found '{path}' here:\n  " + "\n  ".join(matches) + searched)
+                _output(f"Found '{path}' here:\n  " + "\n  ".join(matches) + searched)
             else:
-                print("\n".join(matches))
+                _output("\n".join(matches))
         else:
             status = 1
             if args.verbosity >= 1:
-                print(f"error: No matching file found for '{path}'.{searched}", file=sys.stderr)
+                _output(f"error: No matching file found for '{path}'.{searched}", error=True)
     return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global _output
+    _output = _Output()
     args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
             from . import serve
 
-            return serve.run(args, _settings(args, {}), log=lambda line: print(line, flush=True))
-        return _collect(args) if args.command == "collect" else _find(args)
+            return _output.ended(serve.run(args, _settings(args, {}),
+                                           log=lambda line: _output(line, flush=True)))
+        return _output.ended(_collect(args) if args.command == "collect" else _find(args))
     except CollectStaticError as exc:
-        print(f"error: {_printable(str(exc))}", file=sys.stderr)
-        return 1
+        _output(f"error: {_printable(str(exc))}", error=True)
+        return _output.ended(1)
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        _output("error: interrupted", error=True)
+        return _output.ended(130)
 
 
 def console_main() -> NoReturn:
@@ -191,14 +224,15 @@ def console_main() -> NoReturn:
     """
     collection.keep_runs()
     status = main()
+    reported = bool(_output.failed)  # (a failure while printing, reported by main)
     for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError) as exc:  # a full disk, a closed pipe
-            status = status or 120  # (Python's own status when its exit cannot flush)
-            with contextlib.suppress(OSError, ValueError):
-                reason = getattr(exc, "strerror", None) or exc
-                print(f"error: cannot write the output ({reason})", file=sys.stderr, flush=True)
+        if id(stream) not in _output.failed:
+            try:
+                stream.flush()
+            except (OSError, ValueError) as exc:  # a full disk, a closed pipe
+                _output.failed[id(stream)] = exc
+    if not reported:
+        status = _output.ended(status)
     os._exit(status)
 
 

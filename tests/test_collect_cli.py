@@ -407,6 +407,48 @@ def test_the_command_ends_without_freeing_its_run(project: Path, monkeypatch) ->
     assert [type(run).__name__ for run in collection._kept_runs] == ["_Run"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a pipe with no reader, POSIX")
+def test_output_closed_during_the_run_ends_it_with_one_line(project: Path) -> None:
+    # As with `collectstatic collect -v 2 | head`: the reader is gone before
+    # the first line. The run goes on to its end, then one line and status 120.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "collectstatic", "collect", "--noinput",
+                               "-v", "2", PLAIN], cwd=project, stdout=write_end,
+                              stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 120
+    assert proc.stderr.splitlines() == ["error: cannot write the output (Broken pipe)"]
+    assert (project / "out/css/site.css").read_text() == "site"
+    again = subprocess.run([sys.executable, "-m", "collectstatic", "collect", "--noinput",
+                            PLAIN], cwd=project, capture_output=True, text=True)
+    assert again.returncode == 0 and again.stdout.startswith("0 static files copied")
+
+
+def test_a_stream_that_fails_is_not_written_again(project: Path, monkeypatch,
+                                                  capsys) -> None:
+    # In process: main reports the failure once, on the stream that works.
+    writes = []
+
+    class Closed:
+        def write(self, text: str) -> int:
+            writes.append(text)
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            pass
+
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert cli_module.main(["collect", "--noinput", "-v", "2", PLAIN]) == 120
+    assert len(writes) == 1  # the first line, and nothing after it
+    assert capsys.readouterr().err.splitlines() == [
+        "error: cannot write the output (Broken pipe)"]
+    assert (project / "out/css/site.css").read_text() == "site"
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_output_that_cannot_be_written_fails_the_command(project: Path) -> None:
     # (buffered output, as usual: the summary is written when the command ends)
