@@ -198,20 +198,23 @@ def _find(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     global _output
     _output = _Output()
+    return _output.ended(_run(argv))
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
             from . import serve
 
-            return _output.ended(serve.run(args, _settings(args, {}),
-                                           log=lambda line: _output(line, flush=True)))
-        return _output.ended(_collect(args) if args.command == "collect" else _find(args))
+            return serve.run(args, _settings(args, {}), log=lambda line: _output(line, flush=True))
+        return _collect(args) if args.command == "collect" else _find(args)
     except CollectStaticError as exc:
         _output(f"error: {_printable(str(exc))}", error=True)
-        return _output.ended(1)
+        return 1
     except KeyboardInterrupt:
         _output("error: interrupted", error=True)
-        return _output.ended(130)
+        return 130
 
 
 def console_main() -> NoReturn:
