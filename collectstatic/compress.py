@@ -377,14 +377,14 @@ _counter = itertools.count(1)
 _counter_lock = threading.Lock()
 
 
-def _tmp_name(directory: Path) -> str:
+def _tmp_name(directory: str | Path) -> str:
     # "z" keeps our names apart from collect.py's "<pid>-<n>" in the same directory.
     with _counter_lock:
         number = next(_counter)
-    return str(directory / f"{os.getpid()}-z{number}")
+    return os.path.join(directory, f"{os.getpid()}-z{number}")
 
 
-def _open_new(directory: Path) -> tuple[str, int]:
+def _open_new(directory: str | Path) -> tuple[str, int]:
     """A new file in ``directory`` (0o666 & ~umask, not mkstemp's 0o600)."""
     while True:
         path = _tmp_name(directory)
@@ -417,7 +417,8 @@ class _NotWorthIt(Exception):
     pass
 
 
-def _compress_file(codec: _Codec, source: Path, out_dir: Path) -> tuple[str | None, int, str]:
+def _compress_file(codec: _Codec, source: str | Path,
+                   out_dir: str | Path) -> tuple[str | None, int, str]:
     """Compress ``source`` into a new file in ``out_dir``.
 
     Returns (that file or None when not worth it, variant size, md5 of what was read).
@@ -471,7 +472,7 @@ def _compress_file(codec: _Codec, source: Path, out_dir: Path) -> tuple[str | No
     return tmp, written, digest.hexdigest()
 
 
-def _decompresses_to(codec: _Codec, path: Path, md5: str) -> bool:
+def _decompresses_to(codec: _Codec, path: str | Path, md5: str) -> bool:
     """Whether the variant at ``path`` decompresses to content with this md5."""
     digest = hashlib.md5()
     try:
@@ -487,11 +488,14 @@ def _decompresses_to(codec: _Codec, path: Path, md5: str) -> bool:
 # -- the cache ----------------------------------------------------------------------
 
 class _Cache:
+    # Paths are strings: a cold run makes several per variant, and pathlib's
+    # joins and conversions cost more than the file system calls they name.
     def __init__(self, root: Path) -> None:
-        self.root = root / CACHE_FORMAT
-        self.tmp = root / "tmp"
-        self.made: set[Path] = set()
+        self.root = os.path.join(root, CACHE_FORMAT)
+        self.tmp = os.path.join(root, "tmp")
+        self.made: set[str] = set()
         self.lock = threading.Lock()
+        self.empty: set[str] = set()  # algorithms with no cache dir when the run began
 
     @classmethod
     def open(cls, directory: Path | None) -> tuple[_Cache | None, str | None]:
@@ -499,7 +503,7 @@ class _Cache:
             return None, None
         cache = cls(Path(directory))
         try:
-            cache.tmp.mkdir(parents=True, exist_ok=True)
+            os.makedirs(cache.tmp, exist_ok=True)
             cutoff = time.time() - _STALE_TMP_SECONDS
             for entry in os.scandir(cache.tmp):  # left by killed runs, not by running ones
                 with contextlib.suppress(OSError):
@@ -510,11 +514,24 @@ class _Cache:
                           f"compressing without it")
         return cache, None
 
-    def entry(self, codec: _Codec, md5: str) -> Path:
-        return self.root / f"{codec.algorithm}-{codec.level}-{codec.version}" / md5[:2] / md5
+    def codec_dir(self, codec: _Codec) -> str:
+        return os.path.join(self.root, f"{codec.algorithm}-{codec.level}-{codec.version}")
 
-    def lookup(self, codec: _Codec, md5: str, size: int) -> tuple[str, Path | None, int] | None:
+    def note_empty(self, codecs: Iterable[_Codec]) -> None:
+        """Remember which codecs have no entries yet: a cold run looks nothing up.
+
+        Entries another process adds meanwhile are only missed, never wrong.
+        """
+        self.empty = {codec.algorithm for codec in codecs
+                      if not os.path.isdir(self.codec_dir(codec))}
+
+    def entry(self, codec: _Codec, md5: str) -> str:
+        return os.path.join(self.codec_dir(codec), md5[:2], md5)
+
+    def lookup(self, codec: _Codec, md5: str, size: int) -> tuple[str, str | None, int] | None:
         """("variant", entry, size), ("skip", None, 0), or None when not (validly) cached."""
+        if codec.algorithm in self.empty:
+            return None
         entry = self.entry(codec, md5)
         try:
             variant_size = os.stat(entry).st_size
@@ -523,24 +540,25 @@ class _Cache:
         if variant_size >= 0 and _decompresses_to(codec, entry, md5):
             return "variant", entry, variant_size
         try:
-            marker = entry.with_name(md5 + ".skip").read_bytes()
+            with open(entry + ".skip", "rb") as handle:
+                marker = handle.read()
         except OSError:
             return None
         if marker == _skip_marker(size):
             return "skip", None, 0
         return None
 
-    def store(self, codec: _Codec, md5: str, size: int, tmp: str | None) -> Path | None:
+    def store(self, codec: _Codec, md5: str, size: int, tmp: str | None) -> str | None:
         """Move a fresh variant (or a skip marker when ``tmp`` is None) into the cache."""
         entry = self.entry(codec, md5)
         marker = None
         try:
-            self.ensure_dir(entry.parent)
+            self.ensure_dir(os.path.dirname(entry))
             if tmp is None:
                 marker, fd = _open_new(self.tmp)
                 with open(fd, "wb") as out:
                     out.write(_skip_marker(size))
-                os.replace(marker, entry.with_name(md5 + ".skip"))
+                os.replace(marker, entry + ".skip")
                 return None
             os.replace(tmp, entry)
             return entry
@@ -548,9 +566,9 @@ class _Cache:
             _unlink_quietly(marker)
             return None
 
-    def ensure_dir(self, directory: Path) -> None:
+    def ensure_dir(self, directory: str) -> None:
         if directory not in self.made:
-            directory.mkdir(parents=True, exist_ok=True)
+            os.makedirs(directory, exist_ok=True)
             with self.lock:
                 self.made.add(directory)
 
@@ -568,7 +586,7 @@ class _EntryGone(Exception):
     """The cache entry vanished (someone deleted the cache during the run)."""
 
 
-def _place(entry: Path, dest: Path, tmp_dir: Path, file_mode: int | None) -> None:
+def _place(entry: str | Path, dest: str, tmp_dir: str | Path, file_mode: int | None) -> None:
     """Put ``entry``'s bytes at ``dest`` atomically: hard link when possible, else copy.
 
     A link shares the entry's inode, so it is made only when that inode already
@@ -580,6 +598,11 @@ def _place(entry: Path, dest: Path, tmp_dir: Path, file_mode: int | None) -> Non
         raise _EntryGone from None
     except OSError:
         want = None
+    if want is not None and (file_mode is None or stat.S_IMODE(want.st_mode) == file_mode):
+        # Nothing at dest yet (a first run): a link made there is atomic as it is.
+        with contextlib.suppress(OSError):
+            os.link(entry, dest)
+            return
     if want is not None:
         with contextlib.suppress(OSError):
             if os.path.samestat(os.lstat(dest), want) and \
@@ -682,6 +705,9 @@ def compress_outputs(
                 result.warnings.append(f"'{clash}' is a collected file: not replaced by the "
                                        f"compressed variant of '{name}'")
 
+    top = str(root)
+    if cache is not None:
+        cache.note_empty(codecs)
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
 
     def run_all(function: Callable[[Any], Any], jobs: list[Any]) -> list[Any]:
@@ -705,14 +731,16 @@ def compress_outputs(
             group = groups[md5]
             found = store.lookup(codec, md5, sizes[md5]) if store else None
             fresh = found is None
+            temporary = None  # a variant made outside the cache, deleted once placed
             if found is None:
-                out_dir = store.tmp if store and store.tmp.is_dir() else tmp_dir
-                tmp, variant_size, actual = _compress_file(codec, root / group[0], out_dir)
+                out_dir = store.tmp if store and os.path.isdir(store.tmp) else tmp_dir
+                tmp, variant_size, actual = _compress_file(codec, os.path.join(top, group[0]),
+                                                           out_dir)
                 if tmp is not None and file_mode is not None and file_mode & 0o400:
                     os.chmod(tmp, file_mode)  # so that the entry can be hard-linked as is
                 entry = store.store(codec, actual, sizes[md5], tmp) if store else None
                 if tmp is not None and entry is None:  # no cache, or not writable
-                    entry = Path(tmp)
+                    entry = temporary = tmp
                 found = ("variant", entry, variant_size) if tmp else ("skip", None, 0)
             kind, entry, variant_size = found
             try:
@@ -720,10 +748,9 @@ def compress_outputs(
                     for name in group:
                         dest = variant_name(name, codec.algorithm)
                         if dest not in names:
-                            _place(entry, root / dest, tmp_dir, file_mode)
+                            _place(entry, os.path.join(top, dest), tmp_dir, file_mode)
             finally:
-                if entry is not None and (store is None or not entry.is_relative_to(store.root)):
-                    _unlink_quietly(entry)
+                _unlink_quietly(temporary)
             return (variant_size if kind == "variant" else -1), fresh
 
         def job(task: tuple[_Codec, str]) -> tuple[int, bool]:

@@ -438,6 +438,36 @@ def test_file_mode(tmp_path: Path) -> None:
         assert (root / ("a.css" + SUFFIX[algorithm])).stat().st_mode & 0o777 == 0o640
 
 
+def test_a_cache_with_nothing_for_a_codec_is_not_searched(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A first run looks up no entry (two failed file system calls per variant
+    # before); a later run finds its entries by looking them up.
+    files = {"a.css": text(31, 5000), "b.css": text(32, 5000)}
+    root = make_root(tmp_path, files)
+    cache = tmp_path / "cache"
+    missed: list[str] = []
+    real_stat = os.stat
+
+    def stat_spy(path: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return real_stat(path, *args, **kwargs)
+        except FileNotFoundError:
+            name = os.fspath(path)
+            if name.startswith(os.fspath(cache)) and len(os.path.basename(name)) == 32:
+                missed.append(name)  # an entry (not a directory made for one)
+            raise
+
+    monkeypatch.setattr(os, "stat", stat_spy)
+    first = run(root, files, cache=cache)
+    assert (first.compressed, first.cached, missed) == (2 * N, 0, [])
+    for variant in variants_on_disk(root):
+        (root / variant).unlink()
+    second = run(root, files, cache=cache)
+    assert (second.compressed, second.cached) == (0, 2 * N)
+    assert sorted(variants_on_disk(root)) == sorted(name + SUFFIX[a] for name in files
+                                                    for a in ALL)
+
+
 def test_deleting_the_cache_during_a_run_is_safe(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     files = {"a.css": text(21, 5000), "b.css": text(22, 5000)}
