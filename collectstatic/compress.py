@@ -27,8 +27,10 @@ run) is always safe: it only costs the time to compress again. The cache is
 best effort: when it cannot be written, compression goes on without it.
 
 Variants are placed into root from the cache by hard link when possible, else
-by copy, through a temporary file in the caller's ``tmp_dir`` and an atomic
-rename. A variant already linked to its entry is left untouched.
+by copy. A name with nothing at it yet gets the link directly (a link is
+atomic); otherwise the link or copy is made under a temporary name in the
+caller's ``tmp_dir`` and renamed into place. A variant already linked to its
+entry is left untouched.
 
 Use: ``compress_outputs(root, [(name, md5), ...], settings.compress, levels,
 tmp_dir=..., cache_dir=..., workers=..., file_mode=...)`` after the outputs are
