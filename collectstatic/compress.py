@@ -600,17 +600,16 @@ def _place(entry: str | Path, dest: str, tmp_dir: str | Path, file_mode: int | N
         raise _EntryGone from None
     except OSError:
         want = None
+    linkable = False
     if want is not None and (file_mode is None or stat.S_IMODE(want.st_mode) == file_mode):
+        linkable = True
         # Nothing at dest yet (a first run): a link made there is atomic as it is.
         with contextlib.suppress(OSError):
             os.link(entry, dest)
             return
-    if want is not None:
         with contextlib.suppress(OSError):
-            if os.path.samestat(os.lstat(dest), want) and \
-                    (file_mode is None or stat.S_IMODE(want.st_mode) == file_mode):
+            if os.path.samestat(os.lstat(dest), want):
                 return  # already that very file
-    linkable = want is not None and (file_mode is None or stat.S_IMODE(want.st_mode) == file_mode)
     tmp = None
     try:
         if linkable:
