@@ -54,6 +54,7 @@ __all__ = [
     "ManifestError",
     "ManifestLookupError",
     "clear_cache",
+    "collected_dir",
     "merge",
 ]
 
@@ -165,7 +166,7 @@ class Manifest(Mapping[str, str]):
         contain ``/``. Cached: read once per process.
         """
         def load() -> tuple[bytes, Location, str]:
-            base = _package_dir(package, resource)
+            base = collected_dir(package, resource)
             manifest = base.joinpath(manifest_name)
             description = f"{package}:{resource}/{manifest_name}"
             try:
@@ -424,7 +425,10 @@ def _parse(data: Any, source: str
     return paths, files, manifest_hash if isinstance(manifest_hash, str) else None
 
 
-def _package_dir(package: str, resource: str) -> Any:
+def collected_dir(package: str, resource: str = "staticfiles") -> Any:
+    """The collected dir ``resource`` inside an installed package, as an
+    :mod:`importlib.resources` Traversable (a zip-imported package's too);
+    ``resource`` may contain ``/`` but not leave the package."""
     try:
         base = importlib.resources.files(package)
     except (ModuleNotFoundError, TypeError) as exc:

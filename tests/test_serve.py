@@ -26,8 +26,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import pytest
 
+from collectstatic.devserver import make_server
 from collectstatic.runtime import Manifest, clear_cache
-from collectstatic.serve import IMMUTABLE, SourceFiles, StaticFiles, content_type, make_server
+from collectstatic.serve import IMMUTABLE, SourceFiles, StaticFiles, content_type
 
 from .support import REPO, cli, write_tree
 
@@ -534,9 +535,9 @@ def test_source_files_follow_edits(tmp_path: Path) -> None:
 # -- the development server, as a process ---------------------------------------------------------
 @contextlib.contextmanager
 def dev_server(project: Path, *args: str) -> Iterator[tuple[int, str]]:
-    """``python -m collectstatic.serve --port 0 ...``; yield (port, start-up line)."""
+    """``python -m collectstatic serve --port 0 ...``; yield (port, start-up line)."""
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "collectstatic.serve", "--port", "0", *args],
+    proc = subprocess.Popen([sys.executable, "-m", "collectstatic", "serve", "--port", "0", *args],
                             cwd=project, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stderr is not None
@@ -583,7 +584,7 @@ def test_dev_server_collected_uses_production_headers(tmp_path: Path) -> None:
         "assets/css/site.css": "body{}",
         "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'
                           'static-url = "https://cdn.example.com/assets/"\n'})
-    missing = subprocess.run([sys.executable, "-m", "collectstatic.serve", "--collected",
+    missing = subprocess.run([sys.executable, "-m", "collectstatic", "serve", "--collected",
                               "--port", "0"], cwd=project, capture_output=True, text=True,
                              timeout=60, env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert missing.returncode == 1
@@ -618,7 +619,7 @@ def test_dev_server_port_in_use(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        proc = subprocess.run([sys.executable, "-m", "collectstatic.serve", "--port", str(port)],
+        proc = subprocess.run([sys.executable, "-m", "collectstatic", "serve", "--port", str(port)],
                               cwd=project, capture_output=True, text=True, timeout=60,
                               env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert proc.returncode == 1
