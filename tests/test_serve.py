@@ -25,6 +25,8 @@ from typing import Any, Callable
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collectstatic.devserver import make_server
 from collectstatic.runtime import Manifest, clear_cache
@@ -290,6 +292,66 @@ def test_if_range(site: dict[str, Any]) -> None:
     assert get(site, "/static/css/site.css", Range="bytes=0-1", If_Range=etag).status == 206
     stale = get(site, "/static/css/site.css", Range="bytes=0-1", If_Range='"stale"')
     assert stale.status == 200 and len(stale.body) > 2
+
+
+# -- hostile headers: never a 500 -------------------------------------------------------------
+HUGE = "9" * 5000  # past Python's int-parsing limit
+
+
+@pytest.mark.parametrize("headers", [
+    {"Range": "bytes=0-" + HUGE},
+    {"Range": "bytes=" + HUGE + "-"},
+    {"Range": "bytes=-" + HUGE},
+    {"Range": "bytes=\xb2-"},  # sent as the byte 0xb2: str.isdigit() but not int()
+    {"Range": "bytes=0-\xb9"},
+    {"Range": "bytes=1_0-20"},
+    {"Range": "bytes=0-1", "If-Range": "Mon, 01 Jan 99999999999 00:00:00 GMT"},
+    {"If-Modified-Since": "Mon, 01 Jan 99999999999 00:00:00 GMT"},
+    {"If-Modified-Since": "Mon, 01 Jan 9999999 00:00:00 GMT"},
+    {"If-Modified-Since": "Mon, 01 Jan 0000 00:00:00 GMT"},
+    {"If-Modified-Since": "\xff\xfe\x00"},
+    {"If-None-Match": "\xff\x00,,W/"},
+    {"Accept-Encoding": "gzip;q=nan, br;q=\xb2"},
+    {"Accept-Encoding": "gzip;q=" + HUGE},
+])
+def test_unusable_headers_are_ignored(site: dict[str, Any], headers: dict[str, str]) -> None:
+    for target in ("/static/css/site.css", f"/static/{site['css']}"):
+        response = request(site["port"], target, headers=headers)
+        assert response.status == 200, (headers, response)
+        assert "content-encoding" not in response.headers
+        assert response.body == (site["root"] / target[len("/static/"):]).read_bytes()
+
+
+# Header values as WSGI passes them: any bytes, decoded as latin-1; and values
+# shaped like each header's grammar, with hostile numbers in it.
+_latin1 = st.binary(max_size=200).map(lambda raw: raw.decode("latin-1"))
+_number = st.one_of(st.sampled_from(["", "0", "1", " 7 ", "\xb2", "\xb9", "\xbd", "1_0", "+1",
+                                     "1e3", "nan", "99999999999", HUGE]),
+                    st.integers(0, 10**30).map(str))
+_shaped = st.one_of(
+    st.builds("{}={}-{}".format, st.sampled_from(["bytes", "BYTES", "items"]), _number, _number),
+    st.builds("Mon, {} Jan {} {}:00:00 GMT".format, _number, _number, _number),
+    st.builds("{};q={}".format, st.sampled_from(["gzip", "br", "*", "identity"]), _number),
+    st.builds('W/"{}", "{}"'.format, _number, _number))
+_HEADERS = ("HTTP_RANGE", "HTTP_IF_RANGE", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
+            "HTTP_ACCEPT_ENCODING")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(_HEADERS), st.one_of(_latin1, _shaped)),
+       st.sampled_from(["GET", "HEAD"]), st.booleans())
+def test_no_header_bytes_raise_out_of_the_app(site: dict[str, Any], headers: dict[str, str],
+                                              method: str, hashed: bool) -> None:
+    name = site["css"] if hashed else "css/site.css"
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": f"/static/{name}", **headers}
+    answers: list[tuple[str, list[tuple[str, str]]]] = []
+    body = site["app"](environ, lambda status, head: answers.append((status, head)))
+    data = b"".join(body)
+    getattr(body, "close", lambda: None)()
+    (status, head), = answers
+    assert status[:3] in ("200", "206", "304", "416"), status
+    length = dict(head).get("Content-Length")
+    assert length is None or int(length) == len(data) or method == "HEAD"
 
 
 # -- types and methods --------------------------------------------------------------------------
