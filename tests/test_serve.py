@@ -594,12 +594,83 @@ def test_source_files_follow_edits(tmp_path: Path) -> None:
             assert request(port, target).status == 404, target
 
 
+IGNORE_TREE: dict[str, str | bytes] = {
+    "assets/css/a.css": "a", "assets/css/a.css~": "backup", "assets/.env": "SECRET=1",
+    "assets/CVS/Entries": "cvs", "assets/private/key.txt": "assets key",
+    "assets/docs/private/key.txt": "nested key", "assets/deep/x.map": "map",
+    "assets/x.map": "top map", "assets/build/out.js": "built", "assets/keep/build": "a file",
+    "assets/shadow.txt": "ignored in assets", "assets/.hidden/in.txt": "hidden dir",
+    "vendor/private/key.txt": "vendor key", "vendor/lib.js": "lib", "vendor/a.css": "shadowed",
+    "vendor/shadow.txt": "from vendor", "vendor/css/a.css": "prefixed",
+    "other/private/key.txt": "other key", "other/shadow.txt": "x",
+}
+IGNORE_CONFIG = ('[tool.collectstatic]\nroot = "out"\nignore = ["private/*", "deep/*.map", '
+                 '"build", "shadow.txt"]\ndirs = ["assets", {path = "vendor", prefix = "v"}, '
+                 '{path = "other", prefix = "v/private"}]\n')
+
+
+@pytest.mark.parametrize("default_ignore", [True, False])
+def test_source_files_serve_exactly_what_collect_collects(tmp_path: Path,
+                                                          default_ignore: bool) -> None:
+    from collectstatic.config import load_settings
+    from collectstatic.finders import list_sources
+
+    config = IGNORE_CONFIG + ("" if default_ignore else "default-ignore = false\n")
+    project = write_tree(tmp_path, {**IGNORE_TREE, "pyproject.toml": config})
+    settings = load_settings(project / "pyproject.toml")
+    listing = list_sources(settings).files
+    # Every name a request could ask for: each file under each source, with and
+    # without each prefix.
+    candidates = {path.relative_to(project / top).as_posix()
+                  for top in ("assets", "vendor", "other")
+                  for path in (project / top).rglob("*") if path.is_file()}
+    candidates |= {f"{head}/{name}" for head in ("v", "v/private") for name in set(candidates)}
+    app = SourceFiles(settings)
+    for name in sorted(candidates):
+        answers: list[str] = []
+        body = b"".join(app({"REQUEST_METHOD": "GET", "PATH_INFO": f"/static/{name}"},
+                            lambda status, headers, seen=answers: seen.append(status)))
+        if name in listing:
+            assert answers == ["200 OK"], name
+            assert body == Path(listing[name].path).read_bytes(), name
+        else:
+            assert answers == ["404 Not Found"], name
+    assert "v/private/key.txt" not in listing and "private/key.txt" not in listing
+    cli("collect", "--noinput", "-v", "0", cwd=project)
+    collected = {path.relative_to(project / "out").as_posix()
+                 for path in (project / "out").rglob("*") if path.is_file()}
+    assert set(listing) <= collected
+
+
+def test_linked_root_serves_links_into_the_sources_only(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/css/a.css": "body{}", "assets/b.txt": "b", "secret.txt": "SECRET",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'})
+    cli("collect", "--noinput", "-v", "0", "--link", cwd=project)
+    root = project / "out"
+    assert (root / "css/a.css").is_symlink()
+    os.symlink(project / "secret.txt", root / "leak.txt")  # inside the project, not a source
+    os.symlink("/etc/passwd", root / "passwd.txt")
+    hashed = Manifest.from_path(root).hashed_name("css/a.css")
+    with serving(StaticFiles(root, sources=[project / "assets"])) as port:
+        for name, body in (("css/a.css", b"body{}"), ("b.txt", b"b"), (hashed, b"body{}")):
+            response = request(port, f"/static/{name}")
+            assert response.status == 200 and response.body == body, name
+        assert request(port, "/static/leak.txt").status == 404
+        assert request(port, "/static/passwd.txt").status == 404
+    # Without the sources, links out of root are never followed.
+    assert "css/a.css" not in StaticFiles(root).names and hashed in StaticFiles(root).names
+
+
 # -- the development server, as a process ---------------------------------------------------------
 @contextlib.contextmanager
-def dev_server(project: Path, *args: str) -> Iterator[tuple[int, str]]:
-    """``python -m collectstatic serve --port 0 ...``; yield (port, start-up line)."""
+def dev_server(project: Path, *args: str, rest: list[str] | None = None
+               ) -> Iterator[tuple[int, str]]:
+    """``python -m collectstatic serve --port 0 ...``; yield (port, start-up line).
+    Once it is stopped, what it wrote after that line goes to ``rest`` (stdout, stderr)."""
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "collectstatic", "serve", "--port", "0", *args],
+    command = [sys.executable, "-m", "collectstatic", "serve", "--port", "0", *args]
+    proc = subprocess.Popen(command,
                             cwd=project, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stderr is not None
@@ -618,10 +689,12 @@ def dev_server(project: Path, *args: str) -> Iterator[tuple[int, str]]:
     finally:
         proc.terminate()
         try:
-            proc.communicate(timeout=TIMEOUT)
+            output = proc.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.communicate(timeout=TIMEOUT)
+            output = proc.communicate(timeout=TIMEOUT)
+        if rest is not None:
+            rest.extend(output)
 
 
 def test_dev_server_serves_sources_and_says_it_is_for_development(tmp_path: Path) -> None:
@@ -705,3 +778,64 @@ def test_variants_made_by_collect_compress(tmp_path: Path) -> None:
     assert response.headers["content-encoding"] == "gzip"
     assert response.headers["content-length"] == str(len(gz))
     assert gzip.decompress(response.body) == (root / hashed).read_bytes()
+
+
+def test_dev_server_escapes_control_characters_in_its_log(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/a.txt": "a",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'})
+    rest: list[str] = []
+    with dev_server(project, rest=rest) as (port, _line):
+        assert request(port, "/static/\x1b[2J\x1b]0;owned\x07\x9b31m\\x1b.txt").status == 404
+        assert request(port, "/static/a.txt").status == 200
+    stdout, stderr = rest
+    logged = [line for line in stdout.splitlines() if "GET" in line]
+    assert len(logged) == 2, stdout
+    assert logged[0].endswith('"GET /static/\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\\\x1b.txt '
+                              'HTTP/1.1" 404 10'), logged[0]
+    assert logged[1].endswith('"GET /static/a.txt HTTP/1.1" 200 1')
+    assert all(char.isprintable() for char in stdout.replace("\n", "")), stdout
+    assert stderr == ""
+
+
+@pytest.mark.parametrize("options", [["--port", "99999"], ["--port", "-1"],
+                                     ["--port", str(2**70)], ["--host", "no-such-host.invalid"],
+                                     ["--host", "::1::1"]])
+def test_dev_server_bad_address_is_one_error_line(tmp_path: Path, options: list[str]) -> None:
+    project = write_tree(tmp_path, {
+        "assets/a.txt": "a",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'})
+    proc = cli("serve", *options, cwd=project, check=False, timeout=60)
+    assert proc.returncode == 1, proc
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("error: cannot listen on ") and proc.stderr.count("\n") == 1, \
+        proc.stderr
+    assert options[1] in proc.stderr
+
+
+def test_dev_server_serves_what_collect_collects(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/css/a.css": "a", "vendor/private/key.txt": "KEY", "vendor/lib.js": "lib",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\nignore = ["private/*"]\n'
+                          'dirs = ["assets", {path = "vendor", prefix = "v"}]\n'})
+    with dev_server(project) as (port, _line):
+        assert request(port, "/static/v/lib.js").body == b"lib"
+        assert request(port, "/static/v/private/key.txt").status == 404
+        assert request(port, "/static/private/key.txt").status == 404
+    cli("collect", "--noinput", "-v", "0", cwd=project)
+    assert not (project / "out/v/private").exists() and (project / "out/v/lib.js").exists()
+
+
+def test_dev_server_collected_with_link(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/css/a.css": "body{}", "secret.txt": "SECRET",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'})
+    cli("collect", "--noinput", "-v", "0", "--link", cwd=project)
+    os.symlink(project / "secret.txt", project / "out/leak.txt")
+    hashed = json.loads((project / "out/staticfiles.json").read_text())["paths"]["css/a.css"]
+    with dev_server(project, "--collected") as (port, _line):
+        plain = request(port, "/static/css/a.css")
+        assert plain.status == 200 and plain.body == b"body{}"
+        assert plain.headers["cache-control"] == "public, max-age=60"
+        assert request(port, f"/static/{hashed}").headers["cache-control"] == IMMUTABLE
+        assert request(port, "/static/leak.txt").status == 404
