@@ -354,6 +354,38 @@ def test_no_header_bytes_raise_out_of_the_app(site: dict[str, Any], headers: dic
     assert length is None or int(length) == len(data) or method == "HEAD"
 
 
+@pytest.fixture(scope="module")
+def source_app(tmp_path_factory: pytest.TempPathFactory) -> SourceFiles:
+    from collectstatic.config import load_settings
+
+    project = write_tree(tmp_path_factory.mktemp("fuzzed"), {
+        "assets/css/a.css": "a", "assets/.env": "SECRET", "vendor/x.js": "x",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\nignore = ["private/*"]\n'
+                          'dirs = ["assets", {path = "vendor", prefix = "v"}]\n'})
+    return SourceFiles(load_settings(project / "pyproject.toml"))
+
+
+_path_part = st.one_of(_latin1, st.sampled_from(["css/a.css", "v/x.js", "..", ".", "%2f", "/",
+                                                 "\\", "\x00", ".env", "a" * 300]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_path_part, max_size=6).map("".join), st.one_of(st.none(), _latin1),
+       st.sampled_from(["GET", "HEAD", "POST", "\xff"]), st.booleans())
+def test_no_request_target_raises_out_of_the_apps(site: dict[str, Any], source_app: SourceFiles,
+                                                  path: str, raw: str | None, method: str,
+                                                  collected: bool) -> None:
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": "/static/" + path}
+    if raw is not None:
+        environ["REQUEST_URI"] = raw
+    answers: list[str] = []
+    app = site["app"] if collected else source_app
+    body = app(environ, lambda status, head: answers.append(status))
+    b"".join(body)
+    getattr(body, "close", lambda: None)()
+    assert [status[:3] for status in answers] in (["200"], ["404"], ["405"]), answers
+
+
 # -- types and methods --------------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "expected"), [
     ("js/app.mjs", "text/javascript; charset=utf-8"),
