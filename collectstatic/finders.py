@@ -22,7 +22,7 @@ from typing import NamedTuple
 from .config import Settings, Source
 from .errors import CollectError
 
-__all__ = ["Found", "Listing", "find", "list_sources", "name_collisions"]
+__all__ = ["Found", "Listing", "find", "find_collectable", "list_sources", "name_collisions"]
 
 
 class Found(NamedTuple):
@@ -192,3 +192,37 @@ def find(settings: Settings, name: str, *, first: bool = False) -> list[str]:
             if first:
                 break
     return matches
+
+
+def find_collectable(settings: Settings, name: str) -> Found | None:
+    """The source file that collect would collect as ``name``, or ``None``.
+
+    What :func:`list_sources` would list under that name, without walking
+    every source: the first source holding the file whose ignore patterns
+    (matched as the listing matches them) and symlink rules let it through.
+    """
+    parts = name.split("/")
+    if "\\" in name or "\x00" in name or any(part in ("", ".", "..") for part in parts):
+        return None
+    match = _Ignore(settings.ignore_patterns).match
+    allowed = None if settings.follow_external_symlinks else _allowed_roots(settings)
+    for source in settings.sources:
+        relative = parts
+        if source.prefix:
+            head = source.prefix.split("/")
+            if parts[:len(head)] != head:
+                continue
+            relative = parts[len(head):]
+        # A directory whose name matches is pruned; a file is skipped when its
+        # name or its path in the source (prefix not included) matches.
+        if not relative or any(match(part) for part in relative) or \
+                (len(relative) > 1 and match(os.sep.join(relative))):
+            continue
+        path = os.path.join(str(source.path), *relative)
+        if not os.path.isfile(path):
+            continue
+        target = os.path.realpath(path)
+        if allowed is None or any(target == root or target.startswith(root + os.sep)
+                                  for root in allowed):
+            return Found(name, path, source)
+    return None
