@@ -394,10 +394,11 @@ def example(tmp_path: Path) -> Path:
 def assert_example_wheel(wheel: Path) -> None:
     static = static_members(wheel, "setuptools_flask_app/staticfiles")
     paths = json.loads(static["staticfiles.json"])["paths"]
-    assert set(paths) == {"css/app.css", "fonts/example-sans.woff2", "img/logo.svg",
+    fonts = ("fonts/inter-latin-400-normal.woff2", "fonts/inter-latin-700-normal.woff2")
+    assert set(paths) == {"css/app.css", *fonts, "fonts/OFL.txt", "img/logo.svg",
                           "img/pattern.png", "vendor/normalize/normalize.css"}
     css = static[paths["css/app.css"]].decode()
-    for name in ("fonts/example-sans.woff2", "img/pattern.png", "img/logo.svg"):
+    for name in (*fonts, "img/pattern.png", "img/logo.svg"):
         assert paths[name].split("/")[-1] in css
     assert f'url("/static/{paths["img/logo.svg"]}")' in css
     assert not any(".collectstatic" in name for name in static)
