@@ -323,6 +323,20 @@ def test_pip_wheel_fails_in_the_wheel_build_not_in_metadata(
     assert not list((tmp_path / "dist").glob("*.whl"))
 
 
+def test_pip_without_isolation_prepares_metadata_despite_a_bad_configuration(
+        tmp_path: Path) -> None:
+    """Without isolation pip's first backend call is the metadata: it must not fail."""
+    project = make_project(tmp_path / "shop", pyproject('static-url = "/static"\n'))
+    proc = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                "-w", tmp_path / "dist", project], env=frontend_env(), check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Preparing metadata (pyproject.toml): finished with status 'done'" in output
+    assert "Building wheel for shop (pyproject.toml) did not run successfully" in output
+    assert first_error(output).startswith(
+        f"error: collectstatic: {project / 'pyproject.toml'}: {BAD_URL}")
+
+
 def test_python_m_build_fails_in_build_wheel_with_the_reason(tmp_path: Path) -> None:
     project = make_project(tmp_path / "shop", extra={
         "assets/css/app.css": 'body { background: url("../img/missing.png"); }\n'})
