@@ -13,7 +13,7 @@ from . import __version__, collection
 from .collection import CollectOptions, collect, root_has_files
 from .config import Settings, load_settings
 from .errors import CollectStaticError
-from .finders import find
+from .finders import find, suggest
 
 __all__ = ["console_main", "main"]
 
@@ -193,7 +193,9 @@ def _find(args: argparse.Namespace, output: _Output) -> int:
         else:
             status = 1
             if args.verbosity >= 1:
-                output(f"error: No matching file found for '{path}'.{searched}", error=True)
+                close = suggest(settings, path)
+                hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+                output(f"error: No matching file found for '{path}'.{hint}{searched}", error=True)
     return status
 
 

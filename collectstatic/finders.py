@@ -22,7 +22,8 @@ from typing import NamedTuple
 from .config import Settings, Source
 from .errors import CollectError
 
-__all__ = ["Found", "Listing", "find", "find_collectable", "list_sources", "name_collisions"]
+__all__ = ["Found", "Listing", "find", "find_collectable", "list_sources", "name_collisions",
+           "suggest"]
 
 
 class Found(NamedTuple):
@@ -226,3 +227,18 @@ def find_collectable(settings: Settings, name: str) -> Found | None:
                                   for root in allowed):
             return Found(name, path, source)
     return None
+
+
+def suggest(settings: Settings, name: str, *, limit: int = 3) -> list[str]:
+    """Logical names close to ``name``, for a lookup that found nothing: those
+    with the same basename (``site.css`` -> ``css/site.css``), else the
+    :func:`difflib.get_close_matches`, as the runtime's manifest lookups do."""
+    import difflib  # (only for a miss)
+
+    try:
+        names = list(list_sources(settings).files)
+    except CollectError:
+        return []  # the listing's own error is ``collect``'s to report
+    base = name.rstrip("/").rsplit("/", 1)[-1]
+    same_base = sorted(n for n in names if n.rsplit("/", 1)[-1] == base)
+    return same_base[:limit] or difflib.get_close_matches(name, names, n=limit, cutoff=0.6)
