@@ -267,6 +267,51 @@ def test_a_huge_key_or_value_is_cut_short_in_the_message(project: Path, table: d
     assert len(found[0]) < 1000
 
 
+# -- item 10: loops of file symlinks -----------------------------------------------------------
+
+LOOPS = [
+    pytest.param({"l1": "l2", "l2": "l1"}, "l1", "l2", id="two-links"),
+    pytest.param({"self": "self"}, "self", "self", id="a-link-to-itself"),
+    pytest.param({"a": "b", "b": "c", "c": "d", "d": "a"}, "a", "b", id="four-links"),
+    pytest.param({"css/in": "../l2", "l2": "l3", "l3": "l2"}, "l2", "l3",
+                 id="first-link-of-the-walk"),
+    pytest.param({"dir": "dir"}, "dir", "dir", id="a-name-for-a-directory"),
+]
+
+
+@pytest.mark.parametrize(("links", "reported", "target"), LOOPS)
+def test_a_loop_of_symlinks_is_reported_as_a_loop(project: Path, links: dict[str, str],
+                                                  reported: str, target: str) -> None:
+    (project / "pyproject.toml").write_text(VALID)
+    for name, points_to in links.items():
+        os.symlink(points_to, project / "s" / name)
+    error = one_line_error(cli("collect", "--noinput", cwd=project, check=False))
+    assert error == (f"{project / 's' / reported}: symlink loop (it points to {target!r}, which "
+                     f"leads round in a circle); remove the link or add its name to ignore")
+    assert not (project / "out").exists()
+
+
+@pytest.mark.parametrize(("ignore", "where"), [('["l*"]', ["s", "s/css"]),
+                                               ('["css/l*"]', ["s/css"])])
+def test_an_ignored_loop_or_broken_link_is_not_looked_at(project: Path, ignore: str,
+                                                         where: list[str]) -> None:
+    # As every such message advises: ignoring the name is a fix.
+    (project / "pyproject.toml").write_text(VALID + f"ignore = {ignore}\n")
+    for directory in where:
+        for name, points_to in {"l1": "l2", "l2": "l1", "lgone": "nowhere"}.items():
+            os.symlink(points_to, project / directory / name)
+    cli("collect", "--noinput", cwd=project)
+    collected = os.listdir(project / "out/css")
+    assert "a.css" in collected and not any(name.startswith("l") for name in collected)
+
+
+def test_a_broken_link_is_still_a_broken_link(project: Path) -> None:
+    (project / "pyproject.toml").write_text(VALID)
+    os.symlink("nowhere", project / "s/gone")
+    error = one_line_error(cli("collect", "--noinput", cwd=project, check=False))
+    assert error.startswith(f"{project / 's/gone'}: broken symlink (it points to 'nowhere'")
+
+
 # -- one containment check ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(("path", "parent", "expected"), [
