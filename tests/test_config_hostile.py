@@ -326,3 +326,47 @@ def test_a_broken_link_is_still_a_broken_link(project: Path) -> None:
 ])
 def test_is_within(path: str, parent: str, expected: bool) -> None:
     assert is_within(path, parent) is expected
+
+
+# -- the mode warning in builds: shown once ------------------------------------------------------
+
+def build_project(root: Path, backend: str) -> Path:
+    requires, name = {"hatchling": ('"hatchling", "collectstatic"', "hatchling.build"),
+                      "setuptools": ('"setuptools>=64", "collectstatic"',
+                                     "setuptools.build_meta")}[backend]
+    hook = "[tool.hatch.build.hooks.collectstatic]\n" if backend == "hatchling" else ""
+    return write_tree(root, {
+        "src/pkg/__init__.py": "",
+        "src/pkg/static/pkg/a.css": "a{}",
+        "pyproject.toml": f'[build-system]\nrequires = [{requires}]\nbuild-backend = "{name}"\n'
+                          f'\n[project]\nname = "pkg"\nversion = "1.0"\n\n[tool.collectstatic]\n'
+                          f'root = "src/pkg/staticfiles"\napps = ["pkg"]\n'
+                          f'dir-mode = "0o777"\n{hook}',
+    })
+
+
+WARNING = ("tool.collectstatic.dir-mode: '0o777' lets every user of the machine change what "
+           "is collected (world-writable); '0o755' is usual")
+
+
+def test_a_hatch_build_shows_the_mode_warning_once(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from hatchling.builders.wheel import WheelBuilder
+
+    project = build_project(tmp_path / "p", "hatchling")
+    (wheel,) = WheelBuilder(str(project)).build(directory=str(tmp_path / "dist"))  # (a generator)
+    assert wheel.endswith(".whl")
+    captured = capsys.readouterr()
+    assert (captured.out + captured.err).count(WARNING) == 1
+
+
+def test_a_setuptools_build_logs_the_mode_warning_once(tmp_path: Path) -> None:
+    import sys
+
+    from .support import run
+
+    project = build_project(tmp_path / "p", "setuptools")
+    code = f"import setuptools.build_meta as b; b.build_wheel({str(tmp_path / 'dist')!r})"
+    (tmp_path / "dist").mkdir()
+    proc = run([sys.executable, "-c", code], cwd=project)
+    assert (proc.stdout + proc.stderr).count(WARNING) == 1
