@@ -162,13 +162,17 @@ def _parse_toml(data: bytes, source: str = "pyproject.toml") -> dict[str, Any]:
         raise ConfigError(["invalid TOML: arrays or inline tables nested too deeply to "
                            "read; no setting needs more than a few levels"],
                           source=source) from None
-    except ValueError as exc:  # TOMLDecodeError, or an integer too long to convert
-        reason = str(exc).split("; use sys.set_int_max_str_digits")[0]
+    except tomllib.TOMLDecodeError as exc:
+        reason = str(exc)
         if text.startswith("\ufeff"):
             reason += " (the file starts with a byte order mark: save it as UTF-8 without one)"
         elif "\0" in text:
             reason += " (the file holds NUL bytes: UTF-16 text? TOML is UTF-8: save it as UTF-8)"
         raise ConfigError([f"invalid TOML: {reason}"], source=source) from None
+    except ValueError:  # int() refused a literal longer than the interpreter's limit
+        limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+        raise ConfigError([f"invalid TOML: an integer of more than {limit} digits; no setting "
+                           f"needs one"], source=source) from None
 
 
 # (UTF-32's little-endian mark starts with UTF-16's: test it first)
