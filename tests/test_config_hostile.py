@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from collectstatic.build import load_build_settings
 from collectstatic.config import load_settings, settings_from_table
@@ -172,6 +174,27 @@ def test_a_nul_from_toml_is_refused_before_anything_is_copied(project: Path, lin
     assert error.startswith(f"{project / 'pyproject.toml'}: {key}: expected "), error
     assert error.endswith(NUL_HINT)
     assert not (project / "out").exists()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(prefix=st.text(max_size=8), manifest_name=st.text(max_size=8),
+       pattern=st.text(max_size=8), static_url=st.text(max_size=8).map(lambda t: t + "/"))
+def test_any_text_is_accepted_only_when_files_can_be_named_with_it(
+        tmp_path_factory: pytest.TempPathFactory, prefix: str, manifest_name: str, pattern: str,
+        static_url: str) -> None:
+    project = tmp_path_factory.getbasetemp() / "any-text"
+    (project / "s").mkdir(parents=True, exist_ok=True)
+    table = {"root": "out", "dirs": [{"path": "s", "prefix": prefix}], "ignore": [pattern],
+             "manifest-name": manifest_name, "static-url": static_url}
+    try:
+        accepted = settings_from_table(table, project)
+    except ConfigError:
+        return
+    for name in (accepted.sources[0].prefix, accepted.manifest_name, *accepted.ignore):
+        assert "\0" not in name
+        os.fsencode(name)  # (raises for what no file name can hold)
+    accepted.static_url.encode("utf-8")
+    assert not any(char < " " or char == "\x7f" for char in accepted.static_url)
 
 
 # -- item 15: permission bits -------------------------------------------------------------
