@@ -174,7 +174,8 @@ class build_collectstatic(Command):
                 raise (OptionError if isinstance(exc, ConfigError) else BaseError)(
                     _failed(exc)) from None
             for warning in output.result.warnings:
-                _log.warning("collectstatic: %s", warning)
+                if warning not in settings.warnings:  # (logged when the settings were read)
+                    _log.warning("collectstatic: %s", warning)
             _log.info("collectstatic: %s", output.result.summary())
             self._output = output
         return self._output
