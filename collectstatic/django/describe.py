@@ -70,16 +70,30 @@ def _storage(settings: Any) -> dict[str, Any]:
     ours = {key: options.pop(key) for key in CLASS_OPTIONS if key in options}
     try:
         storage = cls(**options)
-    except Exception as exc:  # a bad OPTIONS value: Django raises the same at first use
+    except TypeError as exc:  # an OPTIONS key it does not take: Django raises it at first use
         info["error"] = f"cannot create it with its OPTIONS: {type(exc).__name__}: {exc}"
         return info
+    except Exception:
+        # Without STATIC_ROOT, or with a damaged manifest there (it is read when
+        # the storage is made), what it would be is the class's and the settings'.
+        storage = None
+    source = storage if storage is not None else cls
     for key in CLASS_OPTIONS:
         if key in ours:
             info[key] = ours[key]
-        elif hasattr(storage, key):
-            info[key] = getattr(storage, key)
-    if hasattr(storage, "keep_only_hashed_files"):
-        info["keep_only_hashed_files"] = bool(storage.keep_only_hashed_files)
+        elif hasattr(source, key):
+            info[key] = getattr(source, key)
+    if hasattr(source, "keep_only_hashed_files"):
+        info["keep_only_hashed_files"] = bool(source.keep_only_hashed_files)
+    if storage is None:
+        location = options.get("location") or settings.STATIC_ROOT
+        info["location"] = os.path.abspath(location) if location else None
+        info["base_url"] = options.get("base_url") or settings.STATIC_URL
+        info["file_permissions_mode"] = options.get("file_permissions_mode",
+                                                    settings.FILE_UPLOAD_PERMISSIONS)
+        info["directory_permissions_mode"] = options.get(
+            "directory_permissions_mode", settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS)
+        return info
     info["manifest_storage_is_self"] = getattr(storage, "manifest_storage", storage) is storage
     info["location"] = storage.location and os.fspath(storage.location)
     info["base_url"] = storage.base_url

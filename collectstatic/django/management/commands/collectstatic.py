@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.staticfiles.management.commands import collectstatic
+from django.core.files.storage import FileSystemStorage
 from django.core.management.base import CommandError
 
 from collectstatic.collection import CollectOptions, collect
@@ -30,6 +31,12 @@ class Command(collectstatic.Command):
             self.stderr.write(fallback_line(self.plan.fallback[0], "collectstatic"))
         elif self.plan.problem:
             raise CommandError(self.plan.problem)
+        else:
+            # Django's prompt and summary look at the storage: a plain one at
+            # STATIC_ROOT (the configured one reads the manifest when made, and
+            # a damaged manifest is what a collection repairs).
+            assert self.plan.settings is not None
+            self.storage = FileSystemStorage(location=str(self.plan.settings.root))
         return super().handle(**options)
 
     def collect(self) -> dict[str, list[str]]:
