@@ -143,14 +143,15 @@ def describe() -> dict[str, Any]:
 
 
 def _where(exc: BaseException) -> str:
-    """The innermost frame of a traceback that is the site's, as ``file:line``."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    django_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for frame in reversed(frames):
-        filename = frame.filename
-        if "importlib" not in filename and not filename.startswith(django_dir) \
-                and f"{os.sep}django{os.sep}" not in filename:
-            return f" ({filename}:{frame.lineno})"
+    """Where in the site it failed, as `` (file:line)``: the innermost frame under
+    the working directory (the project), or the file a SyntaxError names."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" ({exc.filename}:{exc.lineno})"
+    project = os.path.join(os.getcwd(), "")
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if not frame.filename.startswith("<") \
+                and os.path.abspath(frame.filename).startswith(project):
+            return f" ({frame.filename}:{frame.lineno})"
     return ""
 
 
@@ -174,7 +175,8 @@ def main() -> None:
     except SystemExit:
         raise
     except BaseException as exc:
-        message = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) \
+        text = exc.msg if isinstance(exc, SyntaxError) else str(exc)  # (msg: without the file)
+        message = f"{type(exc).__name__}: {text}".splitlines()[0] if text \
             else type(exc).__name__
         raise SystemExit(_reply({"error": stage, "module": module,
                                  "message": message + _where(exc)})) from None
