@@ -137,6 +137,12 @@ def _inside(path: str, parent: str) -> bool:
     return path == parent or path.startswith(os.path.join(parent, ""))
 
 
+def _relative(path: str, project: str) -> str:
+    """``path`` (inside ``project``) relative to it, posix style: the child
+    reports real paths, and the project root may be spelt through a symlink."""
+    return Path(os.path.relpath(os.path.realpath(path), os.path.realpath(project))).as_posix()
+
+
 def table_from_django(info: Mapping[str, Any], where: str, project_root: Path | str, *,
                       inside_project: bool = True) -> DjangoTable:
     """``[tool.collectstatic]`` keys from :func:`read_django_settings`'s answer.
@@ -184,6 +190,8 @@ def table_from_django(info: Mapping[str, Any], where: str, project_root: Path | 
                     f"{at}: {path} is outside the project ({project}); a build collects from "
                     f"the project and installed apps only: move it into the project")
                 continue
+            if inside_project:
+                path = _relative(path, project)
             dirs.append({"path": path, "prefix": prefix} if prefix else path)
     table["dirs"] = dirs
 
@@ -240,7 +248,7 @@ def table_from_django(info: Mapping[str, Any], where: str, project_root: Path | 
                     f"a build ships only what it collects inside the project: point it at a "
                     f"directory in the site's package, or set root in [tool.collectstatic]")
             else:
-                table["root"] = location
+                table["root"] = _relative(location, project) if inside_project else location
     return result
 
 
