@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,70 @@ def test_the_settings_are_not_imported_by_the_caller(tmp_path: Path, django_pyth
                           capture_output=True, env={**os.environ, **env}, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["5", "False", "False"]  # 2 dirs + admin, blog, shop
+
+
+# -- both build hooks go through the same loader --------------------------------------
+
+BUILD = '''
+[project]
+name = "site"
+version = "1.0"
+
+[tool.collectstatic]
+django-settings = "mysite.settings"
+'''
+
+
+def wheel_manifest(wheel: Path) -> tuple[dict[str, str], set[str]]:
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("mysite/collected/staticfiles.json"))
+    return manifest["paths"], names
+
+
+def assert_site_wheel(wheel: Path) -> None:
+    paths, names = wheel_manifest(wheel)
+    for name in ("admin/css/base.css", "blog/css/blog.css", "shop/js/cart.js",
+                 "vendor/lib/logo.svg", "site.css"):
+        assert f"mysite/collected/{paths[name]}" in names, name
+    assert "blog/.hidden" not in paths
+
+
+@pytest.mark.django
+def test_hatch_hook_builds_a_site_wheel(tmp_path: Path, django_python: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    if os.path.realpath(django_python) != os.path.realpath(sys.executable):
+        pytest.skip("the in-process hatch build needs Django in this Python")
+    from hatchling.builders.wheel import WheelBuilder
+
+    site = write_site(tmp_path / "site")
+    (site / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n' + BUILD
+        + '[tool.hatch.build.targets.wheel]\npackages = ["mysite", "blog", "shop"]\n'
+        "[tool.hatch.build.hooks.collectstatic]\n")
+    monkeypatch.setenv("SITE_STATIC_ROOT", str(site / "mysite" / "collected"))
+    (wheel,) = WheelBuilder(str(site)).build(directory=str(tmp_path / "dist"))
+    assert_site_wheel(Path(wheel))
+    assert not (site / "mysite" / "collected").exists()  # the tree is left alone
+
+
+@pytest.mark.django
+def test_setuptools_builds_a_site_wheel(tmp_path: Path, django_python: str) -> None:
+    import subprocess
+
+    site = write_site(tmp_path / "site")
+    (site / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=64", "collectstatic"]\n'
+        'build-backend = "setuptools.build_meta"\n' + BUILD
+        + '[tool.setuptools]\npackages = ["mysite", "blog", "shop"]\n')
+    out = tmp_path / "dist"
+    out.mkdir()
+    env = {**os.environ, "SITE_STATIC_ROOT": str(site / "mysite" / "collected"),
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    code = f"import setuptools.build_meta as b; print(b.build_wheel({str(out)!r}))"
+    proc = subprocess.run([django_python, "-c", code], cwd=site, env=env, text=True,
+                          capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert_site_wheel(out / proc.stdout.strip().splitlines()[-1])
