@@ -72,6 +72,7 @@ KEYS: dict[str, tuple[str, Any]] = {
     "follow-external-symlinks": ("bool", False),
     "file-mode": ('octal string such as "0o644"', None),
     "dir-mode": ('octal string such as "0o755"', None),
+    "django-settings": ("dotted module", None),
 }
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -277,6 +278,12 @@ class _Validator:
         for name, value in overrides.items():
             merged[name] = value
             self.origins[name] = overrides_origin
+        if merged.get("django-settings") is not None:  # (imported in a child process)
+            from .djangosettings import merge_django_settings
+
+            merged, warnings = merge_django_settings(merged, self.origins, self.project_root,
+                                                     self.source)
+            self.warnings += warnings
 
         unknown = [name for name in merged if name not in KEYS]
         for name in unknown[:MAX_LISTED]:

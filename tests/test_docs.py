@@ -38,7 +38,8 @@ else:  # pragma: no cover - exercised on 3.9/3.10
     import tomli as tomllib
 
 DOCS = REPO / "docs"
-PACKAGES = ("collectstatic", "hatch_collectstatic", "setuptools_collectstatic")
+PACKAGES = ("collectstatic", "collectstatic/django", "hatch_collectstatic",
+            "setuptools_collectstatic")
 CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
