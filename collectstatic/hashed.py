@@ -119,10 +119,12 @@ def _process(run: Run, files: Mapping[str, Found], digests: Mapping[str, str]) -
                "map_files": map_files}
     processed = decide(digests, read, memo=run.record.post.get("memo"), **options)
     reused = {processed.paths[name] for name in processed.reused}
-    if _check_collisions(run, files, digests, processed) or \
-            not all(map(run.output_intact, reused)):
-        # A remembered output was damaged or removed: its bytes are needed again.
+    clash = _check_collisions(run, files, digests, processed)
+    if clash or not all(map(run.output_intact, reused)):
+        # A remembered output was damaged, removed or taken: its bytes are needed again.
         processed = decide(digests, read, **options)
+        if clash:
+            _check_collisions(run, files, digests, processed)
     return processed
 
 
@@ -171,8 +173,9 @@ def _check_collisions(run: Run, files: Mapping[str, Found], digests: Mapping[str
                    f"{files[logical].path} ({logical!r}), with other bytes")
         if run.settings.strict:
             raise CollectError(f"{problem}; rename or ignore one of them")
-        run.result.warnings.append(f"{problem}: the hashed copy of {logical!r} is kept "
-                                   f"(strict = false)")
+        # (with post-processing's own warnings: kept with its answer for the next run)
+        processed.warnings.append(f"{problem}: the hashed copy of {logical!r} is kept "
+                                  f"(strict = false)")
         run.intact.discard(hashed)  # (the plain copy is there: the hashed output replaces it)
     return bool(collisions)
 

@@ -689,7 +689,9 @@ def test_not_strict_the_hashed_copy_is_kept(tmp_path: Path, case: tuple) -> None
     name, data, other = case
     squatter = hashed_name(name, hashlib.md5(data).hexdigest())
     project = make(tmp_path, {f"s/{name}": data, f"s/{squatter}": other}, "strict = false\n")
-    for _ in range(2):  # the first run, and one that finds the plain copy in root
+    for touch in (False, False, True):  # a first run, a repeat, a full run over the same bytes
+        if touch:
+            os.utime(project / "s" / name)
         proc = cli("collect", "--noinput", "-v", "1", cwd=project)
         assert f"the hashed copy of {name!r} is kept" in proc.stderr
         paths = json.loads((project / "out/staticfiles.json").read_bytes())["paths"]
