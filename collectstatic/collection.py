@@ -35,7 +35,7 @@ from .context import CollectOptions, CollectResult, Log, Run
 from .errors import CollectError
 from .files import Copy, copy_hashing, prune_empty_dirs, symlink_whole
 from .finders import Found, Listing, list_sources, name_collisions
-from .plan import CopyPlan, Job, can_repeat, plan_copies, stale_outputs
+from .plan import CopyPlan, Job, plan_copies, stale_outputs, standing_answer
 from .record import (
     Answer,
     Source,
@@ -43,6 +43,7 @@ from .record import (
     fingerprint,
     output_keys,
     read_record,
+    read_shortcut,
     remove_record,
     source_keys,
     stat_key,
@@ -76,15 +77,14 @@ def collect(settings: Settings, options: CollectOptions | None = None, *,
         with _locked(run):
             files = list(listing.files.values())
             keys = _stat_sources(run, files)
+            inputs = fingerprint([[found.name for found in files],
+                                  [found.path for found in files], keys])
+            if _repeat_last_run(run, files, inputs):
+                return run.result
             _load_record(run)
             plan = plan_copies(files, keys, run.record.sources, run.intact, run.way)
-            settings_key = _settings_key(run)
-            if not (run.options.dry_run or run.options.clear) and can_repeat(
-                    plan, run.record.answer, settings_key, run.record.settings, run.intact):
-                _repeat(run, files, run.record.answer)  # type: ignore[arg-type]
-                return run.result
             sources = _copy(run, plan, listing.files)
-            _finish(run, listing.files, sources, settings_key, fresh)
+            _finish(run, listing.files, sources, inputs, fresh)
         return run.result
     except OSError as exc:
         # os.replace/os.link name our temporary file first: the output is the
@@ -176,7 +176,7 @@ def _locked(run: Run) -> Iterator[None]:
         yield
 
 
-# -- 2. the record and the last-run shortcut -------------------------------------------
+# -- 2. the last-run shortcut, the record -------------------------------------------
 
 def _stat_sources(run: Run, files: list[Found]) -> list[StatKey]:
     """Each source's stat key, in order."""
@@ -214,8 +214,15 @@ def _settings_key(run: Run) -> str:
     return fingerprint([__version__, settings, run.options.post_process])
 
 
-def _repeat(run: Run, files: list[Found], answer: Answer) -> None:
-    """Take the last run's answer as this run's: nothing changed since."""
+def _repeat_last_run(run: Run, files: list[Found], inputs: str) -> bool:
+    """The last-run shortcut: take the last finished run's answer as this
+    run's if its settings, sources and outputs are as they were then."""
+    if run.options.dry_run or run.options.clear:
+        return False
+    answer = standing_answer(read_shortcut(run.root), _settings_key(run), inputs)
+    if answer is None or fingerprint(output_keys(run.prefix, answer.files)) != \
+            answer.outputs_key:
+        return False
     result = run.result
     if run.verbosity >= 2:
         for found in files:
@@ -226,6 +233,7 @@ def _repeat(run: Run, files: list[Found], answer: Answer) -> None:
     result.variants = answer.variants
     result.rewritten = answer.rewritten
     result.warnings.extend(answer.warnings)
+    return True
 
 
 def _clear(run: Run) -> None:
@@ -357,7 +365,7 @@ def _write_copy(run: Run, files: Mapping[str, Found], found: Found, dest: str
 # -- 5 and 6. post-processing, stale outputs, the record -------------------------------
 
 def _finish(run: Run, files: Mapping[str, Found], sources: dict[str, Source],
-            settings_key: str, fresh: int) -> None:
+            inputs: str, fresh: int) -> None:
     """Post-process, then (whatever happened) remove stale outputs and save the record."""
     if run.options.dry_run:
         _sort_result(run.result, [])
@@ -377,13 +385,19 @@ def _finish(run: Run, files: Mapping[str, Found], sources: dict[str, Source],
         _remove_stale(run, stale_outputs(record.outputs, wanted, old_plain, replaced_all))
         _apply_file_mode(run)
         _sort_result(run.result, wanted)
-        record.settings = settings_key
-        record.answer = None
-        if finished and len(wanted) == len(record.outputs) and wanted <= record.outputs.keys():
-            result = run.result
-            record.answer = Answer(result.files, result.manifest, result.variants,
-                                   result.rewritten, result.warnings[fresh:])
-        write_record(run.root, record, run.tmp_dir)
+        _save_record(run, finished and wanted == record.outputs.keys(), inputs, fresh)
+
+
+def _save_record(run: Run, finished: bool, inputs: str, fresh: int) -> None:
+    """Save the record; with this run's answer if it finished and every
+    output is accounted for (the next run may repeat it)."""
+    record, result = run.record, run.result
+    record.settings, record.inputs, record.answer = _settings_key(run), inputs, None
+    if finished:
+        outputs_key = fingerprint([record.outputs[name] for name in result.files])
+        record.answer = Answer(result.files, result.manifest, result.variants,
+                               result.rewritten, result.warnings[fresh:], outputs_key)
+    write_record(run.root, record, run.tmp_dir)
 
 
 def _plain_outputs(run: Run, files: Mapping[str, Found], sources: Mapping[str, Source]

@@ -1,7 +1,7 @@
 """What a run must do, decided from the listing and the record alone.
 
 Pure functions, no file I/O: the run stats the sources and its recorded
-outputs first and gives the answers in (``keys``, ``intact``).
+outputs first and gives the answers in (``keys``, ``intact``, fingerprints).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from .finders import Found
-from .record import Answer, Source, StatKey
+from .record import Answer, Shortcut, Source, StatKey
 
-__all__ = ["CopyPlan", "Job", "Way", "can_repeat", "hashed_collisions", "plan_copies",
-           "stale_outputs"]
+__all__ = ["CopyPlan", "Job", "Way", "hashed_collisions", "plan_copies", "stale_outputs",
+           "standing_answer"]
 
 
 class Way(NamedTuple):
@@ -65,12 +65,15 @@ def plan_copies(files: Sequence[Found], keys: Sequence[StatKey],
     return CopyPlan(unchanged, jobs, gone)
 
 
-def can_repeat(plan: CopyPlan, answer: Answer | None, settings: str, recorded_settings: str,
-               intact: Collection[str]) -> bool:
-    """Whether the last run's ``answer`` stands: made with these ``settings``,
-    every source as it saw it, every output as it left it."""
-    return answer is not None and settings == recorded_settings and not plan.jobs and \
-        not plan.gone and all(name in intact for name in answer.files)
+def standing_answer(shortcut: Shortcut | None, settings: str, inputs: str) -> Answer | None:
+    """The last run's answer if it was made with these ``settings`` (their
+    fingerprint) from these sources (``inputs``: names, paths, stat keys); it
+    stands if its outputs are as it left them too (``Answer.outputs_key``)."""
+    if shortcut is None or shortcut.answer is None:
+        return None
+    if shortcut.settings != settings or shortcut.inputs != inputs:
+        return None
+    return shortcut.answer
 
 
 def stale_outputs(recorded: Iterable[str], wanted: Collection[str], old_plain: Collection[str],

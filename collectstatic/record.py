@@ -7,8 +7,11 @@ post-processing answer with its memo, and the last run's result
 that a run over unchanged sources and outputs repeats it. A record this
 version did not write, or a damaged one, reads as empty: everything is new.
 
-It is marshal data after a one-line head: Python's own format for plain
-values, read and written in C. It is this tool's alone, never shipped.
+It is marshal data after a one-line head (Python's own format for plain
+values, read and written in C), in two parts: first what the shortcut needs
+(:class:`Shortcut`: fingerprints of the settings, the sources and the
+outputs, and the answer), then the rest, which a run that repeats the answer
+never loads. It is this tool's alone, never shipped.
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ from .config import STATE_DIR
 from .errors import CollectError
 from .files import write_whole
 
-__all__ = ["Answer", "Record", "Source", "StatKey", "fingerprint", "out_key", "output_keys",
-           "read_record", "recorded_outputs", "source_keys", "stat_key", "write_record"]
+__all__ = ["Answer", "Record", "Shortcut", "Source", "StatKey", "fingerprint", "out_key",
+           "output_keys", "read_record", "read_shortcut", "recorded_outputs", "remove_record",
+           "source_keys", "stat_key", "write_record"]
 
 RECORD_NAME = "state.marshal"
 _HEAD = b"collectstatic record 6 (marshal)\n"
+_PART_SIZES = struct.Struct("<QQ")  # of the two parts: a file cut short is seen as such
 # Bookkeeping files of earlier versions: removed when a record is saved.
 _OLD_FILES = ("state-changes.marshal", "last-run.marshal", "state.json")
 
@@ -118,6 +123,15 @@ class Answer(NamedTuple):
     variants: list[str]
     rewritten: int
     warnings: list[str]
+    outputs_key: str  # fingerprint of the stat keys of ``files``
+
+
+class Shortcut(NamedTuple):
+    """The first part of the record: enough to tell whether its answer stands."""
+
+    settings: str  # fingerprint of what ``answer`` depends on besides the files
+    inputs: str  # fingerprint of every source's name, path and stat key
+    answer: Answer | None  # None: the last run did not finish
 
 
 @dataclass
@@ -126,8 +140,9 @@ class Record:
     outputs: dict[str, StatKey] = field(default_factory=dict)  # output name -> its key
     post: dict[str, Any] = field(default_factory=dict)  # the last post-processing answer
     file_mode: int | None = None  # the file-mode the outputs were written with
-    settings: str = ""  # fingerprint of what ``answer`` depends on besides the files
-    answer: Answer | None = None  # None: the last run did not finish
+    settings: str = ""  # as in Shortcut
+    inputs: str = ""
+    answer: Answer | None = None
     # The bytes read, to leave an equal record unwritten.
     raw: bytes = field(default=b"", repr=False, compare=False)
 
@@ -136,36 +151,69 @@ def _path(root: Path) -> Path:
     return root / STATE_DIR / RECORD_NAME
 
 
-def _payload(record: Record) -> dict[str, Any]:
-    return {"sources": {name: tuple(source) for name, source in record.sources.items()},
-            "outputs": record.outputs, "post": record.post, "file_mode": record.file_mode,
-            "settings": record.settings,
-            "answer": None if record.answer is None else tuple(record.answer)}
+def _parts(record: Record) -> tuple[Any, dict[str, Any]]:
+    answer = None if record.answer is None else tuple(record.answer)
+    return ((record.settings, record.inputs, answer),
+            {"sources": {name: tuple(source) for name, source in record.sources.items()},
+             "outputs": record.outputs, "post": record.post, "file_mode": record.file_mode})
+
+
+def _read(root: Path, whole: bool) -> tuple[bytes, Any, dict[str, Any] | None] | None:
+    """The file's bytes and its parts, loaded (the second only if ``whole``)."""
+    try:
+        data = _path(root).read_bytes()
+    except OSError:
+        return None
+    if not data.startswith(_HEAD):
+        return None
+    start = len(_HEAD) + _PART_SIZES.size
+    first_size, rest_size = _PART_SIZES.unpack_from(data, len(_HEAD))
+    if start + first_size + rest_size != len(data):
+        return None
+    view = memoryview(data)
+    first = marshal.loads(view[start:start + first_size])
+    return data, first, marshal.loads(view[start + first_size:]) if whole else None
+
+
+_DAMAGED = (EOFError, ValueError, TypeError, AttributeError, LookupError, struct.error)
+
+
+def read_shortcut(root: Path) -> Shortcut | None:
+    """The first part of the record in ``root``; None when there is none or it is damaged."""
+    try:
+        read = _read(root, whole=False)
+        if read is None:
+            return None
+        settings, inputs, answer = read[1]
+        return Shortcut(str(settings), str(inputs),
+                        None if answer is None else Answer._make(answer))
+    except _DAMAGED:
+        return None
 
 
 def read_record(root: Path) -> Record:
     """The record in ``root``; empty when there is none, it is damaged or of another version."""
     try:
-        data = _path(root).read_bytes()
-    except OSError:
-        return Record()
-    if not data.startswith(_HEAD):
-        return Record()
-    try:
-        value = marshal.loads(memoryview(data)[len(_HEAD):])
-        answer = value["answer"]
+        read = _read(root, whole=True)
+        if read is None:
+            return Record()
+        data, (settings, inputs, answer), rest = read
+        assert rest is not None
+        sources = rest["sources"]
         return Record(
-            sources=dict(zip(value["sources"], map(Source._make, value["sources"].values()))),
-            outputs=dict(value["outputs"]), post=dict(value["post"]),
-            file_mode=value["file_mode"], settings=str(value["settings"]),
+            sources=dict(zip(sources, map(Source._make, sources.values()))),
+            outputs=dict(rest["outputs"]), post=dict(rest["post"]),
+            file_mode=rest["file_mode"], settings=str(settings), inputs=str(inputs),
             answer=None if answer is None else Answer._make(answer), raw=data)
-    except (EOFError, ValueError, TypeError, AttributeError, LookupError):
+    except _DAMAGED:
         return Record()
 
 
 def write_record(root: Path, record: Record, tmp_dir: Path) -> None:
     """Save ``record`` whole (unless the file holds it already)."""
-    data = _HEAD + marshal.dumps(_payload(record))
+    first, rest = _parts(record)
+    head, body = marshal.dumps(first), marshal.dumps(rest)
+    data = b"".join([_HEAD, _PART_SIZES.pack(len(head), len(body)), head, body])
     if data != record.raw:
         write_whole(_path(root), data, tmp_dir)
     for old in _OLD_FILES:

@@ -9,8 +9,8 @@ import pytest
 
 from collectstatic.config import Source as Dir
 from collectstatic.finders import Found
-from collectstatic.plan import Way, can_repeat, hashed_collisions, plan_copies, stale_outputs
-from collectstatic.record import Answer, Source
+from collectstatic.plan import Way, hashed_collisions, plan_copies, stale_outputs, standing_answer
+from collectstatic.record import Answer, Shortcut, Source
 
 DIR = Dir(path=Path("/src"), prefix="", origin="tool.collectstatic.dirs[0]")
 COPY = Way(link=False, keep_plain=True)
@@ -59,25 +59,21 @@ def test_plan_copies(case: tuple) -> None:
     assert plan.gone == gone
 
 
-ANSWER = Answer(["a", "a.123456789012"], {"a": "a.123456789012"}, [], 0, [])
-# (plan of which case, answer, settings now, settings then, intact) -> repeat?
-REPEATS = {
-    "all as left": ("nothing changed", ANSWER, "s", "s", {"a", "a.123456789012"}, True),
-    "no answer (a failed run)": ("nothing changed", None, "s", "s", {"a"}, False),
-    "other settings": ("nothing changed", ANSWER, "s2", "s", {"a", "a.123456789012"}, False),
-    "an output gone": ("nothing changed", ANSWER, "s", "s", {"a"}, False),
-    "a source touched": ("touched", ANSWER, "s", "s", {"a", "a.123456789012"}, False),
-    "a source removed": ("removed", ANSWER, "s", "s", {"a", "a.123456789012"}, False),
+ANSWER = Answer(["a", "a.123456789012"], {"a": "a.123456789012"}, [], 0, [], "outputs")
+# (the record's first part, settings now, sources now) -> the answer to check
+STANDING = {
+    "all as left": (Shortcut("s", "i", ANSWER), "s", "i", ANSWER),
+    "no record": (None, "s", "i", None),
+    "no answer (a failed run)": (Shortcut("s", "i", None), "s", "i", None),
+    "other settings": (Shortcut("s", "i", ANSWER), "s2", "i", None),
+    "a source changed": (Shortcut("s", "i", ANSWER), "s", "i2", None),
 }
 
 
-@pytest.mark.parametrize("case", REPEATS.values(), ids=REPEATS.keys())
-def test_can_repeat(case: tuple) -> None:
-    which, answer, settings, before, intact, expected = case
-    listed, sources, _, way, *_ = CASES[which]
-    plan = plan_copies([found(name) for name in listed], list(listed.values()), sources,
-                       sources.keys(), way)
-    assert can_repeat(plan, answer, settings, before, intact) is expected
+@pytest.mark.parametrize("case", STANDING.values(), ids=STANDING.keys())
+def test_standing_answer(case: tuple) -> None:
+    shortcut, settings, inputs, expected = case
+    assert standing_answer(shortcut, settings, inputs) == expected
 
 
 # (recorded outputs, wanted, old plain copies, post-processed to the end) -> deleted

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,15 @@ from hypothesis import strategies as st
 
 from collectstatic.collection import CollectOptions, CollectResult, collect
 from collectstatic.config import load_settings
-from collectstatic.record import Answer, Record, Source, read_record, write_record
+from collectstatic.record import (
+    Answer,
+    Record,
+    Shortcut,
+    Source,
+    read_record,
+    read_shortcut,
+    write_record,
+)
 
 from .support import tree_bytes, write_tree
 
@@ -92,18 +101,25 @@ def test_a_one_file_change_writes_the_record_once(tmp_path: Path) -> None:
 
 
 HEAD = b"collectstatic record 6 (marshal)\n"
+
+
+def parts(first: object, rest: object) -> bytes:
+    head, body = marshal.dumps(first), marshal.dumps(rest)
+    return HEAD + struct.pack("<QQ", len(head), len(body)) + head + body
+
+
+REST = {"sources": {}, "outputs": {}, "post": {}, "file_mode": None}
 DAMAGES = {
     "empty": b"",
     "not ours": b"{}",
     "cut short": None,  # the saved file without its last bytes
     "an older format": b"collectstatic record (marshal, by name ranges)\n" + b"\0" * 16,
-    "wrong shape": HEAD + marshal.dumps({"sources": [1], "outputs": {}}),
-    "a source of another kind": HEAD + marshal.dumps(
-        {"sources": {"a": (1, 2)}, "outputs": {}, "post": {}, "file_mode": None,
-         "settings": "", "answer": None}),
+    "no parts": HEAD,
+    "a size past the end": HEAD + b"\xff" * 16 + marshal.dumps(("", "", None)),
+    "wrong shape": parts(("", "", None), {"sources": [1], "outputs": {}}),
+    "a source of another kind": parts(("", "", None), {**REST, "sources": {"a": (1, 2)}}),
+    "an answer of another kind": parts(("", "", (1, 2)), REST),
 }
-
-
 @pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
 def test_a_damaged_record_means_everything_is_new(tmp_path: Path, damage: bytes | None
                                                   ) -> None:
@@ -113,6 +129,8 @@ def test_a_damaged_record_means_everything_is_new(tmp_path: Path, damage: bytes 
     data = record.read_bytes()
     record.write_bytes(data[:-7] if damage is None else damage)
     assert read_record(tmp_path / "out") == Record()
+    if damage is None or damage[:len(HEAD)] != HEAD:
+        assert read_shortcut(tmp_path / "out") is None
     again = run(tmp_path)
     assert again.copied == sorted(first.copied)
     assert again.manifest == first.manifest
@@ -137,11 +155,12 @@ sources = st.builds(Source, st.text(max_size=8), keys, st.booleans(), st.boolean
 answers = st.none() | st.builds(Answer, st.lists(names, max_size=3),
                                 st.dictionaries(names, names, max_size=3),
                                 st.lists(names, max_size=3), st.integers(0, 100),
-                                st.lists(st.text(max_size=8), max_size=2))
+                                st.lists(st.text(max_size=8), max_size=2), st.text(max_size=8))
 records = st.builds(Record, st.dictionaries(names, sources, max_size=5),
                     st.dictionaries(names, keys, max_size=5),
                     st.dictionaries(names, st.integers() | st.text(max_size=3), max_size=3),
-                    st.none() | st.integers(0, 0o777), st.text(max_size=8), answers)
+                    st.none() | st.integers(0, 0o777), st.text(max_size=8),
+                    st.text(max_size=8), answers)
 
 
 @given(records)
@@ -153,3 +172,4 @@ def test_records_round_trip(record: Record) -> None:
         (root / ".collectstatic").mkdir()
         write_record(root, record, root / ".collectstatic")
         assert read_record(root) == record
+        assert read_shortcut(root) == Shortcut(record.settings, record.inputs, record.answer)
