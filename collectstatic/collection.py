@@ -368,7 +368,7 @@ def _finish(run: Run, files: Mapping[str, Found], sources: dict[str, Source],
             inputs: str, fresh: int) -> None:
     """Post-process, then (whatever happened) remove stale outputs and save the record."""
     if run.options.dry_run:
-        _sort_result(run.result, [])
+        _sort_result(run.result, set())
         return
     old_plain = {name for name, source in run.record.sources.items() if source.keep}
     wanted = _plain_outputs(run, files, sources)
