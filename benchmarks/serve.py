@@ -7,7 +7,7 @@ beside every text file), mounted at /static/, in two ways:
 
 - in-process: the WSGI callable driven directly (no sockets): the app's own cost;
 - HTTP: each app in its own server subprocess, the same threaded wsgiref server
-  (collectstatic.serve.make_server) on 127.0.0.1, hit by ``--clients`` client
+  (collectstatic.devserver.make_server) on 127.0.0.1, hit by ``--clients`` client
   threads over fresh connections (wsgiref speaks HTTP/1.0).
 
 Every loop is bounded by time and count; rounds alternate the order of the two
@@ -119,7 +119,7 @@ def in_process(app: Callable[..., Any], paths: list[str], seconds: float) -> flo
 # -- over HTTP -------------------------------------------------------------------------------
 def serve_main(kind: str, root: str) -> None:
     """Child process: serve ``kind`` on an ephemeral loopback port until stdin closes."""
-    from collectstatic.serve import make_server
+    from collectstatic.devserver import make_server
 
     server = make_server(make_app(kind, Path(root)), "127.0.0.1", 0)
     print(server.server_address[1], flush=True)

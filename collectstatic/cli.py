@@ -13,7 +13,7 @@ from . import __version__
 from .collection import CollectOptions, collect, root_has_files
 from .config import Settings, load_settings
 from .errors import CollectStaticError
-from .finders import find
+from .finders import find, suggest
 
 __all__ = ["console_main", "main"]
 
@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``collectstatic serve``; here so that other commands do not
-    import the server (wsgiref, http.server: a tenth of a second)."""
+    import the server (wsgiref, http.server)."""
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: 127.0.0.1, loopback only)")
     parser.add_argument("--port", type=int, default=8000,
@@ -94,10 +94,10 @@ def _printable(message: str) -> str:
 
 
 class _Output:
-    """Where the command prints. A stream that cannot be written (a closed
-    pipe, as with ``| head``; a full disk) is not written again: the run goes
-    on to its end, and ``main`` then reports the failure once and ends with
-    status 120."""
+    """Where one command prints (one per run, passed down). A stream that
+    cannot be written (a closed pipe, as with ``| head``; a full disk) is not
+    written again: the run goes on to its end, and ``main`` then reports the
+    failure once and ends with status 120."""
 
     def __init__(self) -> None:
         self.failed: dict[int, BaseException] = {}  # id of each stream that failed
@@ -120,12 +120,14 @@ class _Output:
              error=True, flush=True)
         return status or 120  # (Python's own status when its exit cannot flush)
 
-
-_output = _Output()  # (one per main call)
-
-
-def _warn(message: str) -> None:
-    _output(f"warning: {_printable(message)}", error=True)
+    def flush(self) -> None:
+        """Flush both streams; a failure counts as a failed write."""
+        for stream in (sys.stdout, sys.stderr):
+            if id(stream) not in self.failed:
+                try:
+                    stream.flush()
+                except (OSError, ValueError) as exc:  # a full disk, a closed pipe
+                    self.failed[id(stream)] = exc
 
 
 def _confirm(settings: Settings, args: argparse.Namespace) -> None:
@@ -147,7 +149,7 @@ def _confirm(settings: Settings, args: argparse.Namespace) -> None:
         raise CollectStaticError("Collecting static files cancelled.")
 
 
-def _collect(args: argparse.Namespace) -> int:
+def _collect(args: argparse.Namespace, output: _Output) -> int:
     overrides: dict[str, Any] = {}
     if args.root is not None:
         overrides["root"] = os.path.abspath(args.root)
@@ -162,19 +164,19 @@ def _collect(args: argparse.Namespace) -> int:
 
     def log(message: str, level: int) -> None:
         if verbosity >= level:
-            _output(message, flush=True)
+            output(message, flush=True)
 
     options = CollectOptions(clear=args.clear, dry_run=args.dry_run,
                              post_process=args.post_process, extra_ignore=tuple(args.ignore))
     result = collect(settings, options, log=log, verbosity=verbosity)
     if verbosity >= 1:
         for message in result.warnings:
-            _warn(message)
-        _output(result.summary())
+            output(f"warning: {_printable(message)}", error=True)
+        output(result.summary())
     return 0
 
 
-def _find(args: argparse.Namespace) -> int:
+def _find(args: argparse.Namespace, output: _Output) -> int:
     settings = _settings(args, {})
     status = 0
     for path in args.paths:
@@ -185,35 +187,65 @@ def _find(args: argparse.Namespace) -> int:
                 str(source.path) for source in settings.sources)
         if matches:
             if args.verbosity >= 1:
-                _output(f"Found '{path}' here:\n  " + "\n  ".join(matches) + searched)
+                output(f"Found '{path}' here:\n  " + "\n  ".join(matches) + searched)
             else:
-                _output("\n".join(matches))
+                output("\n".join(matches))
         else:
             status = 1
             if args.verbosity >= 1:
-                _output(f"error: No matching file found for '{path}'.{searched}", error=True)
+                close = suggest(settings, path)
+                hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+                output(f"error: No matching file found for '{path}'.{hint}{searched}", error=True)
     return status
 
 
+def _serve(args: argparse.Namespace, output: _Output) -> int:
+    """The development server, until Control-C: a start-up line, then one
+    line per request (unless ``--quiet``)."""
+    from . import devserver  # (only this command needs wsgiref)
+
+    settings = _settings(args, {})
+    app = devserver.load_app(args.app) if args.app else None
+    served = devserver.build_app(settings, collected=args.collected, prefix=args.prefix,
+                                 app=app)
+    log = None if args.quiet else (lambda line: output(line, flush=True))
+    server = devserver.make_server(served, args.host, args.port, log=log)
+    host, port = server.server_address[:2]
+    shown = f"[{host}]" if ":" in str(host) else host
+    what = (f"the collected root {settings.root}" if args.collected
+            else f"{len(settings.sources)} source dir(s), through the finders")
+    output(f"Serving static files from {what} at http://{shown}:{port}{served.prefix} "
+           f"- for development only, do not use it in production. Quit with CONTROL-C.",
+           flush=True)
+    if not devserver.is_loopback(str(host)):
+        output(f"warning: listening on {host}, which is not a loopback address", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+_COMMANDS = {"collect": _collect, "find": _find, "serve": _serve}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    global _output
-    _output = _Output()
-    return _output.ended(_run(argv))
+    """Run one command; returns its exit status (for callers that go on)."""
+    output = _Output()
+    return output.ended(_run(argv, output))
 
 
-def _run(argv: Sequence[str] | None) -> int:
+def _run(argv: Sequence[str] | None, output: _Output) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "serve":
-            from . import serve
-
-            return serve.run(args, _settings(args, {}), log=lambda line: _output(line, flush=True))
-        return _collect(args) if args.command == "collect" else _find(args)
+        return _COMMANDS[args.command](args, output)
     except CollectStaticError as exc:
-        _output(f"error: {_printable(str(exc))}", error=True)
+        output(f"error: {_printable(str(exc))}", error=True)
         return 1
     except KeyboardInterrupt:
-        _output("error: interrupted", error=True)
+        output("error: interrupted", error=True)
         return 130
 
 
@@ -224,16 +256,12 @@ def console_main() -> NoReturn:
     Tearing the interpreter down frees its objects one by one, for memory
     the exit gives back anyway.
     """
-    status = main()
-    reported = bool(_output.failed)  # (a failure while printing, reported by main)
-    for stream in (sys.stdout, sys.stderr):
-        if id(stream) not in _output.failed:
-            try:
-                stream.flush()
-            except (OSError, ValueError) as exc:  # a full disk, a closed pipe
-                _output.failed[id(stream)] = exc
+    output = _Output()
+    status = output.ended(_run(None, output))
+    reported = bool(output.failed)  # (a failure while printing, reported already)
+    output.flush()
     if not reported:
-        status = _output.ended(status)
+        status = output.ended(status)
     os._exit(status)
 
 

@@ -8,6 +8,7 @@ expected and what was found.
 
 from __future__ import annotations
 
+import codecs
 import importlib.machinery
 import os
 import posixpath
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import MAX_LISTED, ConfigError
+from .paths import DEFAULT_MANIFEST_NAME, DEFAULT_STATIC_URL, is_within
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,6 +30,8 @@ else:  # pragma: no cover - exercised on 3.9/3.10
 __all__ = [
     "COMPRESSORS",
     "DEFAULT_IGNORE_PATTERNS",
+    "DEFAULT_MANIFEST_NAME",
+    "DEFAULT_STATIC_URL",
     "KEYS",
     "STATE_DIR",
     "Settings",
@@ -56,9 +60,9 @@ KEYS: dict[str, tuple[str, Any]] = {
     "ignore": ("list of glob patterns", []),
     "default-ignore": ("bool", True),
     "manifest": ("bool", True),
-    "manifest-name": ("file name", "staticfiles.json"),
+    "manifest-name": ("file name", DEFAULT_MANIFEST_NAME),
     "strict": ("bool", True),
-    "static-url": ("str", "/static/"),
+    "static-url": ("str", DEFAULT_STATIC_URL),
     "js-modules": ("bool", False),
     "keep-unhashed": ("bool", True),
     "compress": ('list of "gzip", "brotli", "zstd"', []),
@@ -92,9 +96,9 @@ class Settings:
     ignore: tuple[str, ...] = ()
     default_ignore: bool = True
     manifest: bool = True
-    manifest_name: str = "staticfiles.json"
+    manifest_name: str = DEFAULT_MANIFEST_NAME
     strict: bool = True
-    static_url: str = "/static/"
+    static_url: str = DEFAULT_STATIC_URL
     js_modules: bool = False
     keep_unhashed: bool = True
     compress: tuple[str, ...] = ()
@@ -127,17 +131,53 @@ class Settings:
 
 
 def load_pyproject(path: Path) -> dict[str, Any]:
-    """Parse a pyproject.toml; a syntax error is a :class:`ConfigError`."""
+    """Parse a pyproject.toml; any file that is not TOML is a :class:`ConfigError`."""
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            data = handle.read()
     except FileNotFoundError:
         raise ConfigError(["file not found; run from the project root or pass --config FILE"],
                           source=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"invalid TOML: {exc}"], source=str(path)) from None
     except OSError as exc:
         raise ConfigError([f"cannot read: {exc.strerror}"], source=str(path)) from None
+    return _parse_toml(data, str(path))
+
+
+def _parse_toml(data: bytes, source: str = "pyproject.toml") -> dict[str, Any]:
+    """``data`` as TOML, or a :class:`ConfigError` saying what is wrong with it."""
+    for bom, encoding in _WIDE_BOMS:
+        if data.startswith(bom):
+            raise ConfigError([f"the file is {encoding} text; TOML is UTF-8: save it as UTF-8"],
+                              source=source)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError([f"not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); "
+                           f"TOML is UTF-8: save the file as UTF-8"], source=source) from None
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        # (the parser recurses once per level of arrays and inline tables)
+        raise ConfigError(["invalid TOML: arrays or inline tables nested too deeply to "
+                           "read; no setting needs more than a few levels"],
+                          source=source) from None
+    except tomllib.TOMLDecodeError as exc:
+        reason = str(exc)
+        if text.startswith("\ufeff"):
+            reason += " (the file starts with a byte order mark: save it as UTF-8 without one)"
+        elif "\0" in text:
+            reason += " (the file holds NUL bytes: UTF-16 text? TOML is UTF-8: save it as UTF-8)"
+        raise ConfigError([f"invalid TOML: {reason}"], source=source) from None
+    except ValueError:  # int() refused a literal longer than the interpreter's limit
+        limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+        raise ConfigError([f"invalid TOML: an integer of more than {limit} digits; no setting "
+                           f"needs one"], source=source) from None
+
+
+# (UTF-32's little-endian mark starts with UTF-16's: test it first)
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+              (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
 
 
 def load_settings(
@@ -203,6 +243,8 @@ class _Validator:
 
     def key(self, name: str) -> str:
         origin = self.origins.get(name, TABLE)
+        if len(name) > 100:  # (a hostile key can be megabytes long)
+            name = f"{name[:50]}...({len(name):,} characters)"
         if origin.startswith("--"):
             return "--" + name
         return f"{origin}.{name}"
@@ -212,14 +254,14 @@ class _Validator:
         if not isinstance(value, str) or not value.strip():
             self.problem(key, "a path relative to the project root", value)
             return None
-        if "\0" in value:
-            self.problem(key, "a path relative to the project root", value,
-                         "no file name can hold a NUL character")
+        unusable = _unusable_in_names(value)
+        if unusable:
+            self.problem(key, "a path relative to the project root", value, unusable)
             return None
         raw = Path(value)
         path = raw if raw.is_absolute() else self.project_root / raw
         normal = Path(os.path.normpath(path))
-        if not _is_within(normal, self.project_root):
+        if not is_within(normal, self.project_root):
             self.problem(key, "a path inside the project root", value,
                          "paths may not escape the project root")
             return None
@@ -236,14 +278,16 @@ class _Validator:
             merged[name] = value
             self.origins[name] = overrides_origin
 
-        for name in merged:
-            if name not in KEYS:
-                import difflib  # (only for a mistake: it is slow to import)
+        unknown = [name for name in merged if name not in KEYS]
+        for name in unknown[:MAX_LISTED]:
+            import difflib  # (only for a mistake: it is slow to import)
 
-                close = difflib.get_close_matches(name, KEYS, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else \
-                    "known keys: " + ", ".join(KEYS)
-                self.problems.append(f"{self.key(name)}: unknown key ({hint})")
+            close = difflib.get_close_matches(name, KEYS, n=1) if len(name) < 100 else []
+            hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(KEYS)
+            self.problems.append(f"{self.key(name)}: unknown key ({hint})")
+        # More than the message lists are no typos: no suggestions (each costs a difflib search).
+        self.problems.extend(f"{self.key(name)}: unknown key"
+                             for name in unknown[MAX_LISTED:])
 
         get = merged.get
         root = self.root(get("root"))
@@ -254,8 +298,8 @@ class _Validator:
             for name in ("default-ignore", "manifest", "strict", "js-modules",
                          "keep-unhashed", "link", "follow-external-symlinks")
         }
-        manifest_name = self.manifest_name(get("manifest-name", "staticfiles.json"))
-        static_url = self.static_url(get("static-url", "/static/"))
+        manifest_name = self.manifest_name(get("manifest-name", DEFAULT_MANIFEST_NAME))
+        static_url = self.static_url(get("static-url", DEFAULT_STATIC_URL))
         compress = self.compress(get("compress", []))
         levels = self.compress_levels(get("compress-levels", {}))
         workers = self.workers(get("workers"))
@@ -298,7 +342,7 @@ class _Validator:
             )
             return None
         if self.origins.get("root", "").startswith("--") and isinstance(value, str) \
-                and os.path.isabs(value) and "\0" not in value:
+                and os.path.isabs(value) and not _unusable_in_names(value):
             # --root on the command line may name any directory (a deploy dir).
             path: Path | None = Path(os.path.normpath(value))
         else:
@@ -355,6 +399,10 @@ class _Validator:
             self.problem(key, "a relative URL path without leading or trailing '/' or "
                          "'.'/'..' segments", value)
             return ""
+        unusable = _unusable_in_names(value)
+        if unusable:  # (it starts the name of every file collected from the dir)
+            self.problem(key, "a string such as \"vendor\"", value, unusable)
+            return ""
         return value
 
     def apps(self, value: Any) -> list[Source]:
@@ -386,13 +434,13 @@ class _Validator:
         real_root = os.path.normcase(os.path.realpath(root))
         for source in sources:
             real_source = os.path.normcase(os.path.realpath(source.path))
-            if _is_within_path(real_root, real_source):
+            if is_within(real_root, real_source):
                 where = "is" if real_root == real_source else "lies inside"
                 self.problem(self.key("root"), "a directory outside every source dir",
                              str(root.relative_to(self.project_root).as_posix()),
                              f"it {where} {source.origin} ({source.path}); a root inside a "
                              f"source re-collects its own output")
-            elif _is_within_path(real_source, real_root):
+            elif is_within(real_source, real_root):
                 self.problem(source.origin, "a source dir outside root",
                              str(source.path), "--clear would delete it")
 
@@ -403,8 +451,11 @@ class _Validator:
             return []
         result = []
         for index, item in enumerate(value):
+            unusable = _unusable_in_names(item) if isinstance(item, str) else ""
             if not isinstance(item, str) or not item:
                 self.problem(f"{key}[{index}]", "a non-empty string", item)
+            elif unusable:  # (such a pattern can never match a file name)
+                self.problem(f"{key}[{index}]", "a pattern for file names", item, unusable)
             else:
                 result.append(item)
         return result
@@ -416,18 +467,23 @@ class _Validator:
         return value
 
     def manifest_name(self, value: Any) -> str:
-        if not isinstance(value, str) or not value or "/" in value or "\\" in value \
-                or value in (".", "..") or value.startswith(STATE_DIR):
-            self.problem(self.key("manifest-name"), "a plain file name such as "
-                         "\"staticfiles.json\"", value)
-            return "staticfiles.json"
+        plain = isinstance(value, str) and bool(value) and "/" not in value \
+            and "\\" not in value and value not in (".", "..") \
+            and not value.startswith(STATE_DIR)
+        unusable = _unusable_in_names(value) if plain else ""
+        if not plain or unusable:
+            self.problem(self.key("manifest-name"),
+                         f'a plain file name such as "{DEFAULT_MANIFEST_NAME}"', value, unusable)
+            return DEFAULT_MANIFEST_NAME
         return value
 
     def static_url(self, value: Any) -> str:
-        if not isinstance(value, str) or not value.endswith("/"):
-            self.problem(self.key("static-url"), "a URL prefix ending in '/' such as "
-                         "\"/static/\"", value)
-            return "/static/"
+        prefix = isinstance(value, str) and value.endswith("/")
+        unusable = _unusable_in_urls(value) if prefix else ""  # (it is written into CSS/JS)
+        if not prefix or unusable:
+            self.problem(self.key("static-url"), f"a URL prefix ending in '/' such as "
+                         f'"{DEFAULT_STATIC_URL}"', value, unusable)
+            return DEFAULT_STATIC_URL
         return value
 
     def compress(self, value: Any) -> list[str]:
@@ -479,13 +535,25 @@ class _Validator:
         if value is None:
             return None
         text = value if isinstance(value, str) else None
+        mode = None
         if text is not None:
             digits = text[2:] if text[:2].lower() == "0o" else text
-            if re.fullmatch(r"[0-7]{1,4}", digits):
-                return int(digits, 8)
-        self.problem(self.key(name), 'an octal string such as "0o644"', value,
-                     "TOML has no octal-looking decimal: quote it")
-        return None
+            if re.fullmatch(r"[0-7]+", digits):
+                mode = int(digits, 8)
+        if mode is None:
+            self.problem(self.key(name), 'an octal string such as "0o644"', value,
+                         "TOML has no octal-looking decimal: quote it")
+            return None
+        if mode > 0o777:
+            self.problem(self.key(name), "permission bits from 0o000 to 0o777", value,
+                         "setuid, setgid and sticky bits do not belong on collected files")
+            return None
+        if mode & 0o002:
+            usual = "0o644" if name == "file-mode" else "0o755"
+            self.warnings.append(f"{self.key(name)}: {value!r} lets every user of the machine "
+                                 f"change what is collected (world-writable); {usual!r} "
+                                 f"is usual")
+        return mode
 
 
 def find_package_dir(name: str, project_root: Path) -> Path | None:
@@ -538,22 +606,61 @@ def _meta_path_spec(fullname: str, locations: list[str] | None) -> Any:
     return None
 
 
-def _is_within(path: Path, parent: Path) -> bool:
-    return path == parent or parent in path.parents
+def _unusable_in_names(value: str) -> str:
+    """Why ``value`` cannot be (part of) a file name on this system, or "".
+
+    A NUL ends a name for the OS; a lone surrogate (possible through the API or
+    a hook table, not in TOML) has no bytes in the file system's encoding.
+    """
+    if "\0" in value:
+        return "no file name can hold a NUL character"
+    try:
+        os.fsencode(value)
+    except UnicodeError:
+        bad = next(char for char in value if _not_encodable(char))
+        return f"no file name can hold {bad!r}: it has no bytes in the file-system encoding"
+    return ""
 
 
-def _is_within_path(path: str, parent: str) -> bool:
-    """``_is_within`` for absolute path strings, real and ``normcase`` d."""
-    return path == parent or path.startswith(os.path.join(parent, ""))
+def _not_encodable(char: str) -> bool:
+    try:
+        os.fsencode(char)
+    except UnicodeError:
+        return True
+    return False
+
+
+def _unusable_in_urls(value: str) -> str:
+    """Why ``value`` cannot start URLs written into CSS/JS, or ""."""
+    for char in value:
+        if char < " " or char == "\x7f":
+            return f"a URL holds no control character such as {char!r}; percent-encode it"
+        if "\ud800" <= char <= "\udfff":
+            return f"{char!r} has no UTF-8 form"
+    return ""
 
 
 def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(value)
+        return _short_repr(value)
     if isinstance(value, (list, Sequence)) and not isinstance(value, str):
-        return f"a list ({value!r})" if len(repr(value)) < 60 else "a list"
+        text = _short_repr(value, 60) if len(value) < 60 else ""
+        return f"a list ({text})" if text not in ("", "...") and len(text) < 60 else "a list"
     if isinstance(value, dict):
         return "a table"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {_short_repr(value)}"
+
+
+def _short_repr(value: Any, limit: int = 200) -> str:
+    """``repr(value)``, cut short past ``limit`` characters (hostile values are
+    megabytes long, or nested too deeply for ``repr``)."""
+    if isinstance(value, str) and len(value) > limit:
+        head = repr(value[:limit // 2])
+        return f"{head[:-1]}...{head[-1]} ({len(value):,} characters)"
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):  # (ValueError: an int of > 4300 digits)
+        return "..."
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 __all__ = ["CollectStaticError", "ConfigError", "CollectError", "BrokenReferencesError"]
 
+# How many configuration problems one message lists; the rest are counted.
+MAX_LISTED = 20
+
 
 class CollectStaticError(Exception):
     """Base class: a problem the user can fix. ``str(exc)`` is the message."""
@@ -19,10 +22,14 @@ class ConfigError(CollectStaticError):
     def __init__(self, problems: list[str], source: str = "pyproject.toml") -> None:
         self.problems = list(problems)
         self.source = source
-        if len(self.problems) == 1:
+        count = len(self.problems)
+        if count == 1:
             message = f"{source}: {self.problems[0]}"
         else:
-            message = f"{source}: {len(self.problems)} problems: " + "; ".join(self.problems)
+            # (all of them stay in ``problems``; a message of thousands helps nobody)
+            message = f"{source}: {count} problems: " + "; ".join(self.problems[:MAX_LISTED])
+            if count > MAX_LISTED:
+                message += f"; and {count - MAX_LISTED} more"
         super().__init__(message)
 
     def __reduce__(self) -> tuple[type, tuple[list[str], str]]:  # (pickled by worker processes)

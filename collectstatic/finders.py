@@ -9,6 +9,7 @@ search order; the first file found for a logical name wins.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import operator
 import os
@@ -21,8 +22,10 @@ from typing import NamedTuple
 
 from .config import Settings, Source
 from .errors import CollectError
+from .paths import is_within
 
-__all__ = ["Found", "Listing", "find", "list_sources", "name_collisions"]
+__all__ = ["Found", "Listing", "find", "find_collectable", "list_sources", "name_collisions",
+           "suggest"]
 
 
 class Found(NamedTuple):
@@ -90,24 +93,26 @@ def _walk(source: Source, ignored: _Ignore,
             raise CollectError(f"{directory}: cannot read directory ({exc.strerror})") from None
         subdirs = []
         for entry in entries:
-            if entry.is_symlink():
-                _check_link(entry.path, allowed)
+            name = entry.name
+            if match(name) and note(name):
+                continue  # an ignored name is never looked at, link or not
             try:
                 is_dir = entry.is_dir()
                 special = not is_dir and not entry.is_file()  # a FIFO, socket or device
             except OSError:
                 is_dir = special = False
-            name = entry.name
+            rel = relative + name
+            if not is_dir and relative and match(rel) and note(rel):
+                continue
+            if entry.is_symlink():
+                _check_link(entry.path, allowed)
             if is_dir:
-                if not (match(name) and note(name)):
-                    subdirs.append((entry.path, relative + name + os.sep))
-            elif not (match(name) and note(name)):
-                rel = relative + name
-                if not (relative and match(rel) and note(rel)):
-                    if special:  # (reading a FIFO would wait forever)
-                        raise CollectError(f"{entry.path}: not a regular file (a FIFO, socket "
-                                           f"or device); remove it or add its name to ignore")
-                    found.append(rel)
+                subdirs.append((entry.path, rel + os.sep))
+            elif special:  # (reading a FIFO would wait forever)
+                raise CollectError(f"{entry.path}: not a regular file (a FIFO, socket "
+                                   f"or device); remove it or add its name to ignore")
+            else:
+                found.append(rel)
         above += (identity,)
         pending.extend((path, rel, above) for path, rel in reversed(subdirs))
     return found
@@ -117,16 +122,30 @@ _entry_name = operator.attrgetter("name")
 
 
 def _check_link(path: str, allowed: tuple[str, ...] | None) -> None:
-    """Broken links are errors; so are links leaving ``allowed`` (None: any target)."""
+    """Broken links and loops of links are errors; so are links leaving ``allowed``
+    (None: any target)."""
     target = os.path.realpath(path)
     if not os.path.exists(target):
+        if _is_loop(path):
+            raise CollectError(f"{path}: symlink loop (it points to {os.readlink(path)!r}, "
+                               f"which leads round in a circle); remove the link or add its "
+                               f"name to ignore")
         raise CollectError(f"{path}: broken symlink (it points to {os.readlink(path)!r}, "
                            f"which does not exist); fix or remove it, or ignore its name")
-    if allowed is not None and \
-            not any(target == root or target.startswith(root + os.sep) for root in allowed):
+    if allowed is not None and not any(is_within(target, root) for root in allowed):
         raise CollectError(f"{path}: symlink leads outside the project and its source dirs "
                            f"(to {target}); copy the files into the project, or set "
                            f"follow-external-symlinks = true to collect through it")
+
+
+def _is_loop(path: str) -> bool:
+    """Whether resolving the link ``path`` goes round in circles (``l1 -> l2 -> l1``)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        # (Windows: ERROR_CANT_RESOLVE_FILENAME)
+        return exc.errno == errno.ELOOP or getattr(exc, "winerror", None) == 1921
+    return False
 
 
 def _allowed_roots(settings: Settings) -> tuple[str, ...]:
@@ -184,11 +203,59 @@ def find(settings: Settings, name: str, *, first: bool = False) -> list[str]:
                 continue
             relative = name[len(head):]
         candidate = os.path.normpath(os.path.join(str(source.path), relative))
-        top = str(source.path)
-        if candidate != top and not candidate.startswith(top + os.sep):
+        if not is_within(candidate, source.path):
             continue  # ../ escapes are never looked up
         if os.path.exists(candidate):
             matches.append(os.path.realpath(candidate))
             if first:
                 break
     return matches
+
+
+def find_collectable(settings: Settings, name: str) -> Found | None:
+    """The source file that collect would collect as ``name``, or ``None``.
+
+    What :func:`list_sources` would list under that name, without walking
+    every source: the first source holding the file whose ignore patterns
+    (matched as the listing matches them) and symlink rules let it through.
+    """
+    parts = name.split("/")
+    if "\\" in name or "\x00" in name or any(part in ("", ".", "..") for part in parts):
+        return None
+    match = _Ignore(settings.ignore_patterns).match
+    allowed = None if settings.follow_external_symlinks else _allowed_roots(settings)
+    for source in settings.sources:
+        relative = parts
+        if source.prefix:
+            head = source.prefix.split("/")
+            if parts[:len(head)] != head:
+                continue
+            relative = parts[len(head):]
+        # A directory whose name matches is pruned; a file is skipped when its
+        # name or its path in the source (prefix not included) matches.
+        if not relative or any(match(part) for part in relative) or \
+                (len(relative) > 1 and match(os.sep.join(relative))):
+            continue
+        path = os.path.join(str(source.path), *relative)
+        if not os.path.isfile(path):
+            continue
+        target = os.path.realpath(path)
+        if allowed is None or any(target == root or target.startswith(root + os.sep)
+                                  for root in allowed):
+            return Found(name, path, source)
+    return None
+
+
+def suggest(settings: Settings, name: str, *, limit: int = 3) -> list[str]:
+    """Logical names close to ``name``, for a lookup that found nothing: those
+    with the same basename (``site.css`` -> ``css/site.css``), else the
+    :func:`difflib.get_close_matches`, as the runtime's manifest lookups do."""
+    import difflib  # (only for a miss)
+
+    try:
+        names = list(list_sources(settings).files)
+    except CollectError:
+        return []  # the listing's own error is ``collect``'s to report
+    base = name.rstrip("/").rsplit("/", 1)[-1]
+    same_base = sorted(n for n in names if n.rsplit("/", 1)[-1] == base)
+    return same_base[:limit] or difflib.get_close_matches(name, names, n=limit, cutoff=0.6)

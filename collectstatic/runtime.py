@@ -54,6 +54,7 @@ __all__ = [
     "ManifestError",
     "ManifestLookupError",
     "clear_cache",
+    "collected_dir",
     "merge",
 ]
 
@@ -122,6 +123,8 @@ class Manifest(Mapping[str, str]):
         self._static_url = _check_static_url(static_url)
         self._paths: dict[str, str] = dict(paths)
         self._files: dict[str, Mapping[str, Any]] = dict(files or {})
+        if isinstance(location, (str, os.PathLike)):
+            location = Path(location)
         origin = _Origin(source, location, files is not None)
         self._origins: dict[str, _Origin] = dict.fromkeys(self._paths, origin)
         self._sources: tuple[str, ...] = (source,)
@@ -165,7 +168,7 @@ class Manifest(Mapping[str, str]):
         contain ``/``. Cached: read once per process.
         """
         def load() -> tuple[bytes, Location, str]:
-            base = _package_dir(package, resource)
+            base = collected_dir(package, resource)
             manifest = base.joinpath(manifest_name)
             description = f"{package}:{resource}/{manifest_name}"
             try:
@@ -251,8 +254,10 @@ class Manifest(Mapping[str, str]):
         hashed = self._lookup(path, name)
         origin = self._origins[path]
         if origin.has_extra:
-            raw = self._files.get(hashed, {}).get("encodings") or {}
-            return {str(k): int(v) for k, v in raw.items()}
+            raw = self._files.get(hashed, {}).get("encodings")
+            if not isinstance(raw, Mapping):
+                return {}
+            return {str(k): v for k, v in raw.items() if _is_size(v)}
         found = {}
         for encoding, suffix in ENCODING_SUFFIXES.items():
             size = _size(origin.location, hashed + suffix)
@@ -265,8 +270,8 @@ class Manifest(Mapping[str, str]):
         path, _ = _split_suffix(name)
         hashed = self._lookup(path, name)
         stored = self._files.get(hashed, {}).get("size")
-        if isinstance(stored, int):
-            return stored
+        if _is_size(stored):
+            return stored  # type: ignore[no-any-return]
         return _size(self._origins[path].location, hashed)
 
     # -- Mapping ---------------------------------------------------------------
@@ -310,8 +315,14 @@ class Manifest(Mapping[str, str]):
         if location is None:
             raise ManifestError(f"no integrity for {logical!r}: the manifest has none and "
                                 f"its files are not reachable")
+        target = _confined(location, hashed)
+        if target is None:
+            raise ManifestError(f"no integrity for {logical!r}: its hashed name {hashed!r} "
+                                f"leads out of the collected root, and no file outside it "
+                                f"is read (the manifest was not written by collectstatic "
+                                f"or Django)")
         try:
-            return _join(location, hashed).read_bytes()
+            return target.read_bytes()  # type: ignore[no-any-return]
         except (OSError, KeyError) as exc:
             raise ManifestError(f"no integrity for {logical!r}: cannot read {hashed!r} "
                                 f"beside the manifest ({exc})") from None
@@ -394,6 +405,9 @@ def _cached(key: tuple[str, ...], static_url: str, load: Any) -> Manifest:
                 data = json.loads(raw)
             except ValueError as exc:
                 raise ManifestError(f"{description}: not a JSON manifest ({exc})") from None
+            except RecursionError:  # (a manifest is two levels deep; json recurses)
+                raise ManifestError(f"{description}: not a static files manifest (JSON "
+                                    f"nested too deeply)") from None
             base = Manifest.from_data(data, static_url=static_url, location=location,
                                       source=description)
             _data_cache[key] = base
@@ -424,7 +438,10 @@ def _parse(data: Any, source: str
     return paths, files, manifest_hash if isinstance(manifest_hash, str) else None
 
 
-def _package_dir(package: str, resource: str) -> Any:
+def collected_dir(package: str, resource: str = "staticfiles") -> Any:
+    """The collected dir ``resource`` inside an installed package, as an
+    :mod:`importlib.resources` Traversable (a zip-imported package's too);
+    ``resource`` may contain ``/`` but not leave the package."""
     try:
         base = importlib.resources.files(package)
     except (ModuleNotFoundError, TypeError) as exc:
@@ -436,26 +453,43 @@ def _package_dir(package: str, resource: str) -> Any:
     return base
 
 
-def _join(location: Location, name: str) -> Any:
-    target = location
-    for part in name.split("/"):
-        target = target.joinpath(part)
-    return target
+def _confined(location: Location, name: str) -> Any:
+    """The file ``name`` (a hashed name from a manifest) under ``location``,
+    or ``None`` when it would lead out of it: ``..``, ``.`` or empty segments,
+    an absolute name, backslashes, NUL, or (on disk) a symlink out of the
+    collected root. Names come from a file anyone may have edited."""
+    parts = name.split("/")
+    if "\\" in name or "\x00" in name or any(part in ("", ".", "..") for part in parts):
+        return None
+    if not isinstance(location, Path):  # a Traversable (zip): no links, no absolute parts
+        target = location
+        for part in parts:
+            target = target.joinpath(part)
+        return target
+    top = os.path.realpath(location)
+    real = os.path.realpath(location.joinpath(*parts))
+    if not real.startswith(top.rstrip(os.sep) + os.sep):
+        return None
+    return Path(real)
 
 
 def _size(location: Location, name: str) -> int | None:
     if location is None:
         return None
-    if isinstance(location, Path):
-        try:
-            return (location / name).stat().st_size
-        except OSError:
+    try:
+        target = _confined(location, name)
+        if target is None:
             return None
-    try:  # a Traversable (zip): no stat, read it
-        target = _join(location, name)
+        if isinstance(target, Path):
+            return target.stat().st_size
+        # a Traversable (zip): no stat, read it
         return len(target.read_bytes()) if target.is_file() else None
-    except (OSError, KeyError):
+    except (OSError, KeyError, ValueError):
         return None
+
+
+def _is_size(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _split_suffix(name: str) -> tuple[str, str]:

@@ -121,7 +121,8 @@ class CollectStaticBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         output = collect_for_build(settings, dest, log=self.log)
         result = output.result
         for warning in result.warnings:
-            self.app.display_warning(f"collectstatic: warning: {warning}")
+            if warning not in settings.warnings:  # (shown when the settings were read)
+                self.app.display_warning(f"collectstatic: warning: {warning}")
         parts = [f"{len(result.copied) + len(result.unmodified):,} files"]
         if dest is None:
             parts.append(f"{len(result.unmodified):,} unmodified")

@@ -95,6 +95,11 @@ def _normal(directory: str) -> str:
     return "/".join(parts)
 
 
+def _failed(exc: CollectStaticError) -> str:
+    """The first line of a failed build says what failed (setuptools adds ``error: ``)."""
+    return f"collectstatic: {exc}"
+
+
 def _log_core(message: str, level: int) -> None:
     _log.log(logging.INFO if level <= 1 else logging.DEBUG, "collectstatic: %s", message)
 
@@ -134,7 +139,7 @@ class build_collectstatic(Command):
             try:
                 settings = load_build_settings(Path(project).absolute())
             except CollectStaticError as exc:
-                raise OptionError(str(exc)) from None
+                raise OptionError(_failed(exc)) from None
             for warning in settings.warnings:
                 _log.warning("collectstatic: %s", warning)
             self._settings = settings
@@ -147,7 +152,8 @@ class build_collectstatic(Command):
         if location is None:
             mapped = ", ".join(f"{k or '<root>'!r} -> {v!r}"
                                for k, v in sorted((package_dir or {}).items()))
-            raise OptionError(f"tool.collectstatic.root: expected a directory inside the "
+            raise OptionError(f"collectstatic: "
+                              f"tool.collectstatic.root: expected a directory inside the "
                               f"package tree, found {settings.root_relative!r} (package-dir: "
                               f"{mapped}); put root inside a package, e.g. "
                               f"\"src/<package>/staticfiles\"")
@@ -167,9 +173,10 @@ class build_collectstatic(Command):
                 output = collect_for_build(settings, dest, log=_log_core)
             except CollectStaticError as exc:
                 raise (OptionError if isinstance(exc, ConfigError) else BaseError)(
-                    str(exc)) from None
+                    _failed(exc)) from None
             for warning in output.result.warnings:
-                _log.warning("collectstatic: %s", warning)
+                if warning not in settings.warnings:  # (logged when the settings were read)
+                    _log.warning("collectstatic: %s", warning)
             _log.info("collectstatic: %s", output.result.summary())
             self._output = output
         return self._output
@@ -231,9 +238,16 @@ class build_collectstatic(Command):
         return {str(base / name): f"{root}/{name}" for name in sorted(self._shipped().values())}
 
     def get_source_files(self) -> list[str]:
+        # egg_info asks for these on every PEP 517 call (SOURCES.txt), metadata
+        # included: only an sdist needs them, so only an sdist fails on a bad
+        # configuration here; a wheel build reports it when the collection runs.
         if self._sources is None:
             try:
                 self._sources = sdist_sources(self.settings)
-            except CollectStaticError as exc:
-                raise BaseError(str(exc)) from None
+            except (CollectStaticError, OptionError) as exc:
+                if "sdist" not in (getattr(self.distribution, "commands", None) or ()):
+                    return []
+                if isinstance(exc, OptionError):
+                    raise
+                raise BaseError(_failed(exc)) from None
         return list(self._sources)

@@ -56,7 +56,9 @@ def assert_example_wheel(wheel: Path) -> dict[str, bytes]:
     members = wheel_members(wheel)
     names = {n[len(PREFIX) + 1:] for n in members if n.startswith(PREFIX + "/")}
     logical = {"vendor/reset.css", CSS, "hatch_django_app/css/fonts.css",
-               "hatch_django_app/fonts/example-sans.woff2", "hatch_django_app/img/logo.svg",
+               "hatch_django_app/fonts/inter-latin-400-normal.woff2",
+               "hatch_django_app/fonts/inter-latin-700-normal.woff2",
+               "hatch_django_app/fonts/OFL.txt", "hatch_django_app/img/logo.svg",
                "hatch_django_app/img/pattern.png"}
     assert logical <= names
     assert f"{PACKAGE}/__init__.py" in members
@@ -75,7 +77,7 @@ def assert_example_wheel(wheel: Path) -> dict[str, bytes]:
     css = members[f"{PREFIX}/{paths[CSS]}"].decode()
     assert paths["hatch_django_app/css/fonts.css"].rsplit("/", 1)[1] in css
     fonts = members[f"{PREFIX}/{paths['hatch_django_app/css/fonts.css']}"].decode()
-    assert paths["hatch_django_app/fonts/example-sans.woff2"].rsplit("/", 1)[1] in fonts
+    assert paths["hatch_django_app/fonts/inter-latin-400-normal.woff2"].rsplit("/", 1)[1] in fonts
     return members
 
 
@@ -133,8 +135,8 @@ def hatch_command() -> list[str]:
 def test_hatch_build_shows_progress(example: Path, tmp_path: Path) -> None:
     proc = run([*hatch_command(), "build"], cwd=example, env=frontend_env(tmp_path))
     output = proc.stdout + proc.stderr
-    assert "collectstatic: 6 files" in output
-    assert "collectstatic: 6 source files for the sdist" in output
+    assert "collectstatic: 8 files" in output
+    assert "collectstatic: 8 source files for the sdist" in output
     assert_example_sdist(only(example / "dist", "*.tar.gz"))
     assert_example_wheel(only(example / "dist", "*.whl"))
     assert_tree_clean(example)

@@ -191,11 +191,79 @@ def test_extra_data_is_trusted_over_the_files(tmp_path: Path) -> None:
     ('{"version": "1.1"}', "with a 'paths' object"),
     ('{"paths": {"a": 1}, "version": "1.1"}', r"paths\['a'\] must map a string"),
     ('{"paths": {}, "version": "2.0"}', "unsupported manifest version '2.0'"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"paths": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    ('{"paths": {"a": "a"}, "collectstatic": ' + '{"x": ' * 100_000 + "1" + "}" * 100_001,
+     "nested too deeply"),
 ])
 def test_bad_manifests(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "staticfiles.json").write_text(content)
     with pytest.raises(ManifestError, match=message):
         Manifest.from_path(tmp_path / "staticfiles.json")
+
+
+# Hashed names that would lead out of the collected root (or cannot be a file in it).
+ESCAPES = ["../secret.txt", "../../../../../../../../etc/passwd", "/etc/passwd",
+           "css/../../secret.txt", "./../secret.txt", "css//../../secret.txt", "..",
+           "..\\secret.txt", "css\\..\\..\\secret.txt", "a.css\x00", "", "link/secret.txt",
+           "leak.txt"]
+
+
+def escaping_root(tmp_path: Path, extra: bool) -> Path:
+    """A collected root whose manifest maps a name to each of ESCAPES; a secret
+    beside the root, and symlinks in the root leading to it."""
+    root = write_tree(tmp_path / "root", {"ok.css": "ok", "ok.css.gz": "gz"})
+    (tmp_path / "secret.txt").write_text("SECRET")
+    (tmp_path / "secret.txt.gz").write_text("SECRET")
+    (root / "link").symlink_to(tmp_path)
+    (root / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    paths = {f"n{index}.css": hashed for index, hashed in enumerate(ESCAPES)}
+    data: dict[str, object] = {"paths": {**paths, "ok.css": "ok.css"}, "version": "1.1"}
+    if extra:  # our key, without integrity or sizes: they are computed from the files
+        data["collectstatic"] = {"files": {hashed: {} for hashed in ESCAPES}}
+    (root / "staticfiles.json").write_text(json.dumps(data))
+    return root
+
+
+@pytest.mark.parametrize("extra", [False, True])
+@pytest.mark.parametrize("index", range(len(ESCAPES)))
+def test_no_file_outside_the_root_is_read(tmp_path: Path, index: int, extra: bool) -> None:
+    manifest = Manifest.from_path(escaping_root(tmp_path, extra))
+    name = f"n{index}.css"
+    assert manifest.hashed_name(name) == ESCAPES[index]  # the lookup itself is Django's
+    with pytest.raises(ManifestError, match="leads out of the collected root"):
+        manifest.integrity(name)
+    assert manifest.size(name) is None
+    assert manifest.encodings(name) == {}
+    assert manifest.integrity("ok.css") == sri(b"ok") and manifest.size("ok.css") == 2
+    assert manifest.encodings("ok.css") == ({} if extra else {"gzip": 2})
+
+
+def test_no_file_outside_a_zip_root_is_read(tmp_path: Path) -> None:
+    archive = tmp_path / "pkg.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("secret.txt", "SECRET")
+        zipped.writestr("pkg/static/ok.css", "ok")
+    paths = {f"n{index}.css": hashed for index, hashed in enumerate(ESCAPES)}
+    manifest = Manifest.from_data({"paths": {**paths, "ok.css": "ok.css"}},
+                                  location=zipfile.Path(archive, "pkg/static/"))
+    for name in paths:
+        with pytest.raises(ManifestError):
+            manifest.integrity(name)
+        assert manifest.size(name) is None and manifest.encodings(name) == {}
+    assert manifest.integrity("ok.css") == sri(b"ok")
+
+
+@pytest.mark.parametrize("stored", [{"encodings": {"br": "x", "gzip": 5, "zstd": True}},
+                                    {"encodings": ["br"], "size": "12"},
+                                    {"encodings": None, "size": True}])
+def test_extra_data_of_the_wrong_shape_is_not_trusted(tmp_path: Path,
+                                                      stored: dict[str, object]) -> None:
+    manifest = Manifest.from_data({"paths": {"a.css": "a.1.css"},
+                                   "collectstatic": {"files": {"a.1.css": stored}}})
+    assert manifest.encodings("a.css") == ({"gzip": 5} if stored["encodings"] == {
+        "br": "x", "gzip": 5, "zstd": True} else {})
+    assert manifest.size("a.css") is None
 
 
 def test_missing_manifest_file(tmp_path: Path) -> None:

@@ -25,9 +25,12 @@ from typing import Any, Callable
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from collectstatic.devserver import make_server
 from collectstatic.runtime import Manifest, clear_cache
-from collectstatic.serve import IMMUTABLE, SourceFiles, StaticFiles, content_type, make_server
+from collectstatic.serve import IMMUTABLE, SourceFiles, StaticFiles, content_type
 
 from .support import REPO, cli, write_tree
 
@@ -291,6 +294,98 @@ def test_if_range(site: dict[str, Any]) -> None:
     assert stale.status == 200 and len(stale.body) > 2
 
 
+# -- hostile headers: never a 500 -------------------------------------------------------------
+HUGE = "9" * 5000  # past Python's int-parsing limit
+
+
+@pytest.mark.parametrize("headers", [
+    {"Range": "bytes=0-" + HUGE},
+    {"Range": "bytes=" + HUGE + "-"},
+    {"Range": "bytes=-" + HUGE},
+    {"Range": "bytes=\xb2-"},  # sent as the byte 0xb2: str.isdigit() but not int()
+    {"Range": "bytes=0-\xb9"},
+    {"Range": "bytes=1_0-20"},
+    {"Range": "bytes=0-1", "If-Range": "Mon, 01 Jan 99999999999 00:00:00 GMT"},
+    {"If-Modified-Since": "Mon, 01 Jan 99999999999 00:00:00 GMT"},
+    {"If-Modified-Since": "Mon, 01 Jan 9999999 00:00:00 GMT"},
+    {"If-Modified-Since": "Mon, 01 Jan 0000 00:00:00 GMT"},
+    {"If-Modified-Since": "\xff\xfe\x00"},
+    {"If-None-Match": "\xff\x00,,W/"},
+    {"Accept-Encoding": "gzip;q=nan, br;q=\xb2"},
+    {"Accept-Encoding": "gzip;q=" + HUGE},
+])
+def test_unusable_headers_are_ignored(site: dict[str, Any], headers: dict[str, str]) -> None:
+    for target in ("/static/css/site.css", f"/static/{site['css']}"):
+        response = request(site["port"], target, headers=headers)
+        assert response.status == 200, (headers, response)
+        assert "content-encoding" not in response.headers
+        assert response.body == (site["root"] / target[len("/static/"):]).read_bytes()
+
+
+# Header values as WSGI passes them: any bytes, decoded as latin-1; and values
+# shaped like each header's grammar, with hostile numbers in it.
+_latin1 = st.binary(max_size=200).map(lambda raw: raw.decode("latin-1"))
+_number = st.one_of(st.sampled_from(["", "0", "1", " 7 ", "\xb2", "\xb9", "\xbd", "1_0", "+1",
+                                     "1e3", "nan", "99999999999", HUGE]),
+                    st.integers(0, 10**30).map(str))
+_shaped = st.one_of(
+    st.builds("{}={}-{}".format, st.sampled_from(["bytes", "BYTES", "items"]), _number, _number),
+    st.builds("Mon, {} Jan {} {}:00:00 GMT".format, _number, _number, _number),
+    st.builds("{};q={}".format, st.sampled_from(["gzip", "br", "*", "identity"]), _number),
+    st.builds('W/"{}", "{}"'.format, _number, _number))
+_HEADERS = ("HTTP_RANGE", "HTTP_IF_RANGE", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
+            "HTTP_ACCEPT_ENCODING")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(_HEADERS), st.one_of(_latin1, _shaped)),
+       st.sampled_from(["GET", "HEAD"]), st.booleans())
+def test_no_header_bytes_raise_out_of_the_app(site: dict[str, Any], headers: dict[str, str],
+                                              method: str, hashed: bool) -> None:
+    name = site["css"] if hashed else "css/site.css"
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": f"/static/{name}", **headers}
+    answers: list[tuple[str, list[tuple[str, str]]]] = []
+    body = site["app"](environ, lambda status, head: answers.append((status, head)))
+    data = b"".join(body)
+    getattr(body, "close", lambda: None)()
+    (status, head), = answers
+    assert status[:3] in ("200", "206", "304", "416"), status
+    length = dict(head).get("Content-Length")
+    assert length is None or int(length) == len(data) or method == "HEAD"
+
+
+@pytest.fixture(scope="module")
+def source_app(tmp_path_factory: pytest.TempPathFactory) -> SourceFiles:
+    from collectstatic.config import load_settings
+
+    project = write_tree(tmp_path_factory.mktemp("fuzzed"), {
+        "assets/css/a.css": "a", "assets/.env": "SECRET", "vendor/x.js": "x",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\nignore = ["private/*"]\n'
+                          'dirs = ["assets", {path = "vendor", prefix = "v"}]\n'})
+    return SourceFiles(load_settings(project / "pyproject.toml"))
+
+
+_path_part = st.one_of(_latin1, st.sampled_from(["css/a.css", "v/x.js", "..", ".", "%2f", "/",
+                                                 "\\", "\x00", ".env", "a" * 300]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_path_part, max_size=6).map("".join), st.one_of(st.none(), _latin1),
+       st.sampled_from(["GET", "HEAD", "POST", "\xff"]), st.booleans())
+def test_no_request_target_raises_out_of_the_apps(site: dict[str, Any], source_app: SourceFiles,
+                                                  path: str, raw: str | None, method: str,
+                                                  collected: bool) -> None:
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": "/static/" + path}
+    if raw is not None:
+        environ["REQUEST_URI"] = raw
+    answers: list[str] = []
+    app = site["app"] if collected else source_app
+    body = app(environ, lambda status, head: answers.append(status))
+    b"".join(body)
+    getattr(body, "close", lambda: None)()
+    assert [status[:3] for status in answers] in (["200"], ["404"], ["405"]), answers
+
+
 # -- types and methods --------------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "expected"), [
     ("js/app.mjs", "text/javascript; charset=utf-8"),
@@ -531,12 +626,83 @@ def test_source_files_follow_edits(tmp_path: Path) -> None:
             assert request(port, target).status == 404, target
 
 
+IGNORE_TREE: dict[str, str | bytes] = {
+    "assets/css/a.css": "a", "assets/css/a.css~": "backup", "assets/.env": "SECRET=1",
+    "assets/CVS/Entries": "cvs", "assets/private/key.txt": "assets key",
+    "assets/docs/private/key.txt": "nested key", "assets/deep/x.map": "map",
+    "assets/x.map": "top map", "assets/build/out.js": "built", "assets/keep/build": "a file",
+    "assets/shadow.txt": "ignored in assets", "assets/.hidden/in.txt": "hidden dir",
+    "vendor/private/key.txt": "vendor key", "vendor/lib.js": "lib", "vendor/a.css": "shadowed",
+    "vendor/shadow.txt": "from vendor", "vendor/css/a.css": "prefixed",
+    "other/private/key.txt": "other key", "other/shadow.txt": "x",
+}
+IGNORE_CONFIG = ('[tool.collectstatic]\nroot = "out"\nignore = ["private/*", "deep/*.map", '
+                 '"build", "shadow.txt"]\ndirs = ["assets", {path = "vendor", prefix = "v"}, '
+                 '{path = "other", prefix = "v/private"}]\n')
+
+
+@pytest.mark.parametrize("default_ignore", [True, False])
+def test_source_files_serve_exactly_what_collect_collects(tmp_path: Path,
+                                                          default_ignore: bool) -> None:
+    from collectstatic.config import load_settings
+    from collectstatic.finders import list_sources
+
+    config = IGNORE_CONFIG + ("" if default_ignore else "default-ignore = false\n")
+    project = write_tree(tmp_path, {**IGNORE_TREE, "pyproject.toml": config})
+    settings = load_settings(project / "pyproject.toml")
+    listing = list_sources(settings).files
+    # Every name a request could ask for: each file under each source, with and
+    # without each prefix.
+    candidates = {path.relative_to(project / top).as_posix()
+                  for top in ("assets", "vendor", "other")
+                  for path in (project / top).rglob("*") if path.is_file()}
+    candidates |= {f"{head}/{name}" for head in ("v", "v/private") for name in set(candidates)}
+    app = SourceFiles(settings)
+    for name in sorted(candidates):
+        answers: list[str] = []
+        body = b"".join(app({"REQUEST_METHOD": "GET", "PATH_INFO": f"/static/{name}"},
+                            lambda status, headers, seen=answers: seen.append(status)))
+        if name in listing:
+            assert answers == ["200 OK"], name
+            assert body == Path(listing[name].path).read_bytes(), name
+        else:
+            assert answers == ["404 Not Found"], name
+    assert "v/private/key.txt" not in listing and "private/key.txt" not in listing
+    cli("collect", "--noinput", "-v", "0", cwd=project)
+    collected = {path.relative_to(project / "out").as_posix()
+                 for path in (project / "out").rglob("*") if path.is_file()}
+    assert set(listing) <= collected
+
+
+def test_linked_root_serves_links_into_the_sources_only(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/css/a.css": "body{}", "assets/b.txt": "b", "secret.txt": "SECRET",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'})
+    cli("collect", "--noinput", "-v", "0", "--link", cwd=project)
+    root = project / "out"
+    assert (root / "css/a.css").is_symlink()
+    os.symlink(project / "secret.txt", root / "leak.txt")  # inside the project, not a source
+    os.symlink("/etc/passwd", root / "passwd.txt")
+    hashed = Manifest.from_path(root).hashed_name("css/a.css")
+    with serving(StaticFiles(root, sources=[project / "assets"])) as port:
+        for name, body in (("css/a.css", b"body{}"), ("b.txt", b"b"), (hashed, b"body{}")):
+            response = request(port, f"/static/{name}")
+            assert response.status == 200 and response.body == body, name
+        assert request(port, "/static/leak.txt").status == 404
+        assert request(port, "/static/passwd.txt").status == 404
+    # Without the sources, links out of root are never followed.
+    assert "css/a.css" not in StaticFiles(root).names and hashed in StaticFiles(root).names
+
+
 # -- the development server, as a process ---------------------------------------------------------
 @contextlib.contextmanager
-def dev_server(project: Path, *args: str) -> Iterator[tuple[int, str]]:
-    """``python -m collectstatic.serve --port 0 ...``; yield (port, start-up line)."""
+def dev_server(project: Path, *args: str, rest: list[str] | None = None
+               ) -> Iterator[tuple[int, str]]:
+    """``python -m collectstatic serve --port 0 ...``; yield (port, start-up line).
+    Once it is stopped, what it wrote after that line goes to ``rest`` (stdout, stderr)."""
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "collectstatic.serve", "--port", "0", *args],
+    command = [sys.executable, "-m", "collectstatic", "serve", "--port", "0", *args]
+    proc = subprocess.Popen(command,
                             cwd=project, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stderr is not None
@@ -555,10 +721,12 @@ def dev_server(project: Path, *args: str) -> Iterator[tuple[int, str]]:
     finally:
         proc.terminate()
         try:
-            proc.communicate(timeout=TIMEOUT)
+            output = proc.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.communicate(timeout=TIMEOUT)
+            output = proc.communicate(timeout=TIMEOUT)
+        if rest is not None:
+            rest.extend(output)
 
 
 def test_dev_server_serves_sources_and_says_it_is_for_development(tmp_path: Path) -> None:
@@ -583,7 +751,7 @@ def test_dev_server_collected_uses_production_headers(tmp_path: Path) -> None:
         "assets/css/site.css": "body{}",
         "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'
                           'static-url = "https://cdn.example.com/assets/"\n'})
-    missing = subprocess.run([sys.executable, "-m", "collectstatic.serve", "--collected",
+    missing = subprocess.run([sys.executable, "-m", "collectstatic", "serve", "--collected",
                               "--port", "0"], cwd=project, capture_output=True, text=True,
                              timeout=60, env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert missing.returncode == 1
@@ -618,7 +786,7 @@ def test_dev_server_port_in_use(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        proc = subprocess.run([sys.executable, "-m", "collectstatic.serve", "--port", str(port)],
+        proc = subprocess.run([sys.executable, "-m", "collectstatic", "serve", "--port", str(port)],
                               cwd=project, capture_output=True, text=True, timeout=60,
                               env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert proc.returncode == 1
@@ -642,3 +810,64 @@ def test_variants_made_by_collect_compress(tmp_path: Path) -> None:
     assert response.headers["content-encoding"] == "gzip"
     assert response.headers["content-length"] == str(len(gz))
     assert gzip.decompress(response.body) == (root / hashed).read_bytes()
+
+
+def test_dev_server_escapes_control_characters_in_its_log(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/a.txt": "a",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'})
+    rest: list[str] = []
+    with dev_server(project, rest=rest) as (port, _line):
+        assert request(port, "/static/\x1b[2J\x1b]0;owned\x07\x9b31m\\x1b.txt").status == 404
+        assert request(port, "/static/a.txt").status == 200
+    stdout, stderr = rest
+    logged = [line for line in stdout.splitlines() if "GET" in line]
+    assert len(logged) == 2, stdout
+    assert logged[0].endswith('"GET /static/\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\\\x1b.txt '
+                              'HTTP/1.1" 404 10'), logged[0]
+    assert logged[1].endswith('"GET /static/a.txt HTTP/1.1" 200 1')
+    assert all(char.isprintable() for char in stdout.replace("\n", "")), stdout
+    assert stderr == ""
+
+
+@pytest.mark.parametrize("options", [["--port", "99999"], ["--port", "-1"],
+                                     ["--port", str(2**70)], ["--host", "no-such-host.invalid"],
+                                     ["--host", "::1::1"]])
+def test_dev_server_bad_address_is_one_error_line(tmp_path: Path, options: list[str]) -> None:
+    project = write_tree(tmp_path, {
+        "assets/a.txt": "a",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'})
+    proc = cli("serve", *options, cwd=project, check=False, timeout=60)
+    assert proc.returncode == 1, proc
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("error: cannot listen on ") and proc.stderr.count("\n") == 1, \
+        proc.stderr
+    assert options[1] in proc.stderr
+
+
+def test_dev_server_serves_what_collect_collects(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/css/a.css": "a", "vendor/private/key.txt": "KEY", "vendor/lib.js": "lib",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\nignore = ["private/*"]\n'
+                          'dirs = ["assets", {path = "vendor", prefix = "v"}]\n'})
+    with dev_server(project) as (port, _line):
+        assert request(port, "/static/v/lib.js").body == b"lib"
+        assert request(port, "/static/v/private/key.txt").status == 404
+        assert request(port, "/static/private/key.txt").status == 404
+    cli("collect", "--noinput", "-v", "0", cwd=project)
+    assert not (project / "out/v/private").exists() and (project / "out/v/lib.js").exists()
+
+
+def test_dev_server_collected_with_link(tmp_path: Path) -> None:
+    project = write_tree(tmp_path, {
+        "assets/css/a.css": "body{}", "secret.txt": "SECRET",
+        "pyproject.toml": '[tool.collectstatic]\nroot = "out"\ndirs = ["assets"]\n'})
+    cli("collect", "--noinput", "-v", "0", "--link", cwd=project)
+    os.symlink(project / "secret.txt", project / "out/leak.txt")
+    hashed = json.loads((project / "out/staticfiles.json").read_text())["paths"]["css/a.css"]
+    with dev_server(project, "--collected") as (port, _line):
+        plain = request(port, "/static/css/a.css")
+        assert plain.status == 200 and plain.body == b"body{}"
+        assert plain.headers["cache-control"] == "public, max-age=60"
+        assert request(port, f"/static/{hashed}").headers["cache-control"] == IMMUTABLE
+        assert request(port, "/static/leak.txt").status == 404

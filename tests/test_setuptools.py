@@ -290,6 +290,76 @@ def test_broken_reference_fails_the_build_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+BROKEN = ('error: collectstatic: 1 broken reference: css/app.css:1:20: url("../img/missing.png")'
+          ' -> img/missing.png is not among the collected files')
+BAD_URL = "tool.collectstatic.static-url: expected a URL prefix ending in '/'"
+
+
+def first_error(output: str) -> str:
+    """The first message line a front-end shows from the backend's output."""
+    lines = [line.strip() for line in output.splitlines()]
+    return next(line for line in lines
+                if line.startswith("error:") and "subprocess-exited-with-error" not in line)
+
+
+@pytest.mark.parametrize(("table", "extra", "message"), [
+    ("", {"assets/css/app.css": 'body { background: url("../img/missing.png"); }\n'}, BROKEN),
+    ('static-url = "/static"\n', {}, f"error: collectstatic: {{project}}: {BAD_URL} such as "
+                                     "\"/static/\", found '/static'"),
+])
+def test_pip_wheel_fails_in_the_wheel_build_not_in_metadata(
+        tmp_path: Path, table: str, extra: dict[str, str], message: str) -> None:
+    """pip prepares the metadata, then says the wheel build failed, and why."""
+    project = make_project(tmp_path / "shop", pyproject(table), extra=extra)
+    proc = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", tmp_path / "dist",
+                project], env=frontend_env(), check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Getting requirements to build wheel: finished with status 'done'" in output
+    assert "Preparing metadata (pyproject.toml): finished with status 'done'" in output
+    assert "Building wheel for shop (pyproject.toml) did not run successfully" in output
+    assert first_error(output) == message.format(project=project / "pyproject.toml"), output
+    assert "Traceback" not in output
+    assert not list((tmp_path / "dist").glob("*.whl"))
+
+
+def test_pip_without_isolation_prepares_metadata_despite_a_bad_configuration(
+        tmp_path: Path) -> None:
+    """Without isolation pip's first backend call is the metadata: it must not fail."""
+    project = make_project(tmp_path / "shop", pyproject('static-url = "/static"\n'))
+    proc = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                "-w", tmp_path / "dist", project], env=frontend_env(), check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Preparing metadata (pyproject.toml): finished with status 'done'" in output
+    assert "Building wheel for shop (pyproject.toml) did not run successfully" in output
+    assert first_error(output).startswith(
+        f"error: collectstatic: {project / 'pyproject.toml'}: {BAD_URL}")
+
+
+def test_python_m_build_fails_in_build_wheel_with_the_reason(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "shop", extra={
+        "assets/css/app.css": 'body { background: url("../img/missing.png"); }\n'})
+    proc = run([sys.executable, "-m", "build", "-o", tmp_path / "dist", project],
+               env=frontend_env(), check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert list((tmp_path / "dist").glob("*.tar.gz"))  # the sdist carries sources only
+    assert "ERROR Backend subprocess exited when trying to invoke build_wheel" in output
+    assert first_error(output) == BROKEN
+    assert "Traceback" not in output
+
+
+def test_an_sdist_still_fails_on_a_bad_configuration(tmp_path: Path) -> None:
+    """The sdist lists the sources, so it needs the configuration; metadata does not."""
+    project = make_project(tmp_path / "shop", pyproject('static-url = "/static"\n'))
+    backend(project, "prepare_metadata_for_build_wheel", tmp_path / "metadata")
+    proc = backend(project, "build_sdist", tmp_path / "sdist", check=False)
+    assert proc.returncode != 0
+    assert first_error(proc.stderr).startswith(
+        f"error: collectstatic: {project / 'pyproject.toml'}: {BAD_URL}")
+
+
 def test_skip_switch_builds_without_collecting(tmp_path: Path) -> None:
     project = make_project(tmp_path / "shop")
     wheel = build_wheel(project, tmp_path / "dist", env={"COLLECTSTATIC_SKIP": "1"})
@@ -338,10 +408,11 @@ def example(tmp_path: Path) -> Path:
 def assert_example_wheel(wheel: Path) -> None:
     static = static_members(wheel, "setuptools_flask_app/staticfiles")
     paths = json.loads(static["staticfiles.json"])["paths"]
-    assert set(paths) == {"css/app.css", "fonts/example-sans.woff2", "img/logo.svg",
+    fonts = ("fonts/inter-latin-400-normal.woff2", "fonts/inter-latin-700-normal.woff2")
+    assert set(paths) == {"css/app.css", *fonts, "fonts/OFL.txt", "img/logo.svg",
                           "img/pattern.png", "vendor/normalize/normalize.css"}
     css = static[paths["css/app.css"]].decode()
-    for name in ("fonts/example-sans.woff2", "img/pattern.png", "img/logo.svg"):
+    for name in (*fonts, "img/pattern.png", "img/logo.svg"):
         assert paths[name].split("/")[-1] in css
     assert f'url("/static/{paths["img/logo.svg"]}")' in css
     assert not any(".collectstatic" in name for name in static)

@@ -18,7 +18,7 @@ def manifest() -> Manifest:
 
 
 def static_url(name: str) -> str:
-    """``css/app.css`` -> ``/static/css/app.436c16a73582.css``."""
+    """``css/app.css`` -> ``/static/css/app.3931ee424910.css``."""
     return manifest().url(name)
 
 
