@@ -10,16 +10,14 @@ Elsewhere, or for a few items, a thread pool does the work (or this thread).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
-import signal
 import struct
 import sys
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-__all__ = ["Background", "parallel_map"]
+__all__ = ["MIN_FORK_ITEMS", "parallel_map"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -45,55 +43,6 @@ def parallel_map(function: Callable[[T], R], items: list[T], workers: int, *,
     if not threads:
         return [function(item) for item in items]
     return _threaded(function, items, workers)
-
-
-class Background(Generic[R]):
-    """``function()`` begun now in a forked copy of this process, so that this
-    one can do other work meanwhile; ``result()`` waits for its answer.
-
-    Where forking is not possible (or ``forked`` is false), ``function`` runs
-    in ``result()``. ``close()`` stops and reaps a child whose answer is not
-    wanted; call it (or ``result``) whatever happens. Like ``parallel_map``'s
-    workers, the function must return everything it did.
-    """
-
-    def __init__(self, function: Callable[[], R], forked: bool = True) -> None:
-        self.function = function
-        self.child: tuple[int, int] | None = None  # (pid, read end of its answer pipe)
-        if forked and _can_fork():
-            read_fd, write_fd = os.pipe()
-            try:
-                pid = os.fork()
-            except OSError:  # a process limit: it runs in result()
-                os.close(read_fd)
-                os.close(write_fd)
-                return
-            if pid == 0:  # pragma: no cover - runs in the child, which never returns
-                os.close(read_fd)
-                task_read, task_write = os.pipe()
-                os.write(task_write, _RUN.pack(0))
-                os.close(task_write)
-                _answer(lambda _: function(), [None], 1, task_read, write_fd, os.getppid())
-            os.close(write_fd)
-            self.child = (pid, read_fd)
-
-    def result(self) -> R:
-        """The function's answer (its exception raised here)."""
-        if self.child is None:
-            return self.function()
-        pid, read_fd = self.child
-        self.child = None
-        return _receive(pid, read_fd)[0][0]
-
-    def close(self) -> None:
-        """Stop the child, if it is still there, and reap it."""
-        if self.child is not None:
-            pid, read_fd = self.child
-            self.child = None
-            os.close(read_fd)
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
 
 
 def _can_fork() -> bool:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .collection import CollectOptions, CollectResult, Log, _State, collect
+from .collection import CollectOptions, CollectResult, Log, collect
 from .compress import CACHE_ENV, default_build_cache_dir
 from .config import STATE_DIR, Settings, load_settings
 from .errors import ConfigError
 from .finders import list_sources
+from .record import recorded_outputs
 
 __all__ = ["BuildOutput", "collect_for_build", "load_build_settings", "recorded_outputs",
            "sdist_sources", "SKIP_ENV"]
@@ -125,15 +126,3 @@ def sdist_sources(settings: Settings) -> list[str]:
 def is_state_path(relative: str) -> bool:
     """Whether a root-relative path is our bookkeeping (never shipped)."""
     return relative.split("/", 1)[0] == STATE_DIR
-
-
-def recorded_outputs(root: Path | str) -> list[str]:
-    """Root-relative posix paths that earlier collections into ``root`` wrote.
-
-    Read from root's record; empty when there is none. A build hook uses it to
-    keep stale outputs (of an editable install, a CLI run or an earlier build)
-    out of a wheel when the backend copies them in on its own.
-    """
-    state = _State(Path(root))
-    state.load()
-    return sorted(state.outputs)

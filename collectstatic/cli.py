@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__, collection
+from . import __version__
 from .collection import CollectOptions, collect, root_has_files
 from .config import Settings, load_settings
 from .errors import CollectStaticError
@@ -253,11 +253,9 @@ def console_main() -> NoReturn:
     """The ``collectstatic`` command and ``python -m collectstatic``: ``main()``,
     then the process ends at once (``main`` is for callers that go on).
 
-    A run over a large tree leaves some hundred thousand objects behind (its
-    record); freeing them one by one and tearing the interpreter down took
-    about 30 ms of a 0.5 s one-change run, for memory the exit gives back anyway.
+    Tearing the interpreter down frees its objects one by one, for memory
+    the exit gives back anyway.
     """
-    collection.keep_runs()
     output = _Output()
     status = output.ended(_run(None, output))
     reported = bool(output.failed)  # (a failure while printing, reported already)

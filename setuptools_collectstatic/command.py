@@ -36,6 +36,7 @@ from collectstatic.build import (
 )
 from collectstatic.config import STATE_DIR, Settings
 from collectstatic.errors import CollectStaticError, ConfigError
+from collectstatic.files import prune_empty_dirs
 
 if TYPE_CHECKING:
     from setuptools import Distribution
@@ -218,13 +219,7 @@ class build_collectstatic(Command):
             if path.is_file() or path.is_symlink():
                 _log.debug("collectstatic: removing stale %s", path)
                 path.unlink()
-                parent = path.parent
-                while parent != target and target in parent.parents:
-                    try:
-                        parent.rmdir()
-                    except OSError:
-                        break
-                    parent = parent.parent
+                prune_empty_dirs(path.parent, target)
 
     # -- the PEP 660 sub-command protocol -----------------------------------------------
     def get_outputs(self) -> list[str]:

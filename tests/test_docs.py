@@ -233,7 +233,6 @@ def collected(root: str) -> tuple[bytes, list[str]]:
                           'compress = ["gzip"]\n',
         "assets/css/app.css": 'body { background: url("../img/a.png"); }\n' + big,
         "assets/img/a.png": b"\x89PNG\r\n\x1a\n" + bytes(range(64)),
-        # (enough files that a one-file change is saved as state-changes.marshal)
         **{f"assets/img/i{number}.png": b"PNG %d" % number for number in range(40)},
     })
     run_cli("collect", "--noinput", "-v", "0", cwd=project)

@@ -1,12 +1,12 @@
-"""The record (``root/.collectstatic/state.marshal``) and the changes saved
-beside it (``state-changes.marshal``): a run that changed a few files writes
-only those changes; what is read back is always what was saved, and changes
-to another record are never applied."""
+"""The record (``root/.collectstatic/state.marshal``): one file, written whole;
+what is read back is what was saved, and a record that is damaged or of
+another version reads as none (everything is new)."""
 
 from __future__ import annotations
 
+import marshal
 import os
-import shutil
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +14,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectstatic import collection
 from collectstatic.collection import CollectOptions, CollectResult, collect
 from collectstatic.config import load_settings
+from collectstatic.record import (
+    Answer,
+    Record,
+    Shortcut,
+    Source,
+    read_record,
+    read_shortcut,
+    write_record,
+)
 
 from .support import tree_bytes, write_tree
 
 CONFIG = '[tool.collectstatic]\nroot = "out"\ndirs = ["s"]\n'
-IMAGES = 100  # enough files that a one-file change is well under an eighth of the record
+IMAGES = 100
 
 
 def files(version: int = 0) -> dict[str, str | bytes]:
@@ -59,135 +67,109 @@ def from_nothing(path: Path) -> dict[str, bytes]:
     return tree_bytes(fresh / "out")
 
 
-@pytest.fixture
-def read_back(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """After every save, the record is read again and must equal what was
-    saved; the list says how each save was written ("changes", "full", or
-    "none" when nothing was)."""
-    kinds: list[str] = []
-    written: list[Path] = []
-    real_save, real_write = collection._State.save, collection._write_record
-
-    def write(path: Path, value: dict[str, Any], tmp_dir: Path, whole: bool = False) -> None:
-        written.append(path)
-        real_write(path, value, tmp_dir, whole)
-
-    def save(self: collection._State, tmp_dir: Path) -> None:
-        written.clear()
-        real_save(self, tmp_dir)
-        kinds.append("changes" if written == [self.changes_path] else
-                     "full" if written == [self.path] else "none" if not written else "?")
-        again = collection._State(Path(self.prefix))
-        again.load()
-        assert again.loaded is not None
-        assert (again.sources, again.outputs, again.post, again.file_mode) == \
-            (self.sources, self.outputs, self.post, self.file_mode)
-
-    monkeypatch.setattr(collection._State, "save", save)
-    monkeypatch.setattr(collection, "_write_record", write)
-    return kinds
+def test_a_run_saves_a_record_that_reads_back_as_saved(tmp_path: Path) -> None:
+    project(tmp_path)
+    first = run(tmp_path)
+    saved = read_record(tmp_path / "out")
+    assert set(saved.sources) == set(first.unmodified) | set(first.copied)
+    assert set(saved.outputs) == set(first.files)
+    assert saved.answer is not None and saved.answer.manifest == first.manifest
+    source = saved.sources["css/site.css"]
+    assert source.path == str(tmp_path / "s/css/site.css") and source.keep
+    assert source.sri.startswith("sha384-") and len(source.md5) == 32
+    write_tree(tmp_path, {"s/css/site.css": files(1)["s/css/site.css"]})
+    second = run(tmp_path)
+    assert second.copied == ["css/site.css"]
+    again = read_record(tmp_path / "out")
+    assert again.sources["css/site.css"].md5 != source.md5
+    assert again.sources["img/i1.png"] == saved.sources["img/i1.png"]
+    assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
 
 
-def test_a_one_file_change_saves_only_the_changes(tmp_path: Path, read_back: list[str]) -> None:
+def test_a_one_file_change_writes_the_record_once(tmp_path: Path) -> None:
     project(tmp_path)
     run(tmp_path)
     record = state_dir(tmp_path) / "state.marshal"
     before = identity(record)
-    write_tree(tmp_path, {"s/css/site.css": files(1)["s/css/site.css"]})
-    result = run(tmp_path)
-    assert result.copied == ["css/site.css"]
-    assert identity(record) == before  # the full record was not written again
-    changes = state_dir(tmp_path) / "state-changes.marshal"
-    assert changes.stat().st_size < record.stat().st_size / 4
-    assert read_back == ["full", "changes"]
-    # The next run reads both: nothing counts as new, nothing is written.
-    (state_dir(tmp_path) / "last-run.marshal").unlink()  # (not the shortcut: the record)
-    again = run(tmp_path)
-    assert again.copied == [] and again.post_processed == []
-    assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
-
-
-def test_changes_that_grow_are_folded_into_the_record(tmp_path: Path,
-                                                      read_back: list[str]) -> None:
-    project(tmp_path)
-    run(tmp_path)
-    for version in range(1, 4):  # one file at a time: changes
-        write_tree(tmp_path, {"s/css/site.css": files(version)["s/css/site.css"]})
-        run(tmp_path)
-    assert read_back == ["full", "changes", "changes", "changes"]
-    write_tree(tmp_path, {f"s/img/i{number}.png": b"new" for number in range(IMAGES)})
-    run(tmp_path)  # most files: the record is written whole, the changes go
-    assert read_back[-1] == "full"
-    assert not (state_dir(tmp_path) / "state-changes.marshal").exists()
-    write_tree(tmp_path, {"s/js/app.js": "console.log(2);\n"})
-    (tmp_path / "s/img/i7.png").unlink()
-    run(tmp_path)
-    assert read_back[-1] == "changes"
-    assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
-
-
-def test_changes_to_another_record_are_not_applied(tmp_path: Path) -> None:
-    # A run stopped between writing the record whole and removing the old
-    # changes leaves changes that name the record before.
-    project(tmp_path)
-    run(tmp_path)
+    run(tmp_path)  # nothing changed: not written
+    assert identity(record) == before
     write_tree(tmp_path, {"s/css/site.css": files(1)["s/css/site.css"]})
     run(tmp_path)
-    changes = state_dir(tmp_path) / "state-changes.marshal"
-    stale = tmp_path / "stale-changes"
-    shutil.copyfile(changes, stale)
-    write_tree(tmp_path, {f"s/img/i{number}.png": b"new" for number in range(IMAGES)})
-    run(tmp_path)
-    assert not changes.exists()
-    shutil.copyfile(stale, changes)
-    (state_dir(tmp_path) / "last-run.marshal").unlink()
-    again = run(tmp_path)
-    # Applied, they would have put back the old stat keys: every image again.
-    assert again.copied == [] and again.post_processed == []
-    assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
+    assert identity(record) != before
+    assert sorted(path.name for path in state_dir(tmp_path).iterdir()) == \
+        ["lock", "state.marshal", "tmp"]
 
 
-@pytest.mark.parametrize("damage", ["cut short", "not a record", "wrong shape"])
-def test_damaged_changes_mean_everything_is_new(tmp_path: Path, damage: str) -> None:
+HEAD = b"collectstatic record 6 (marshal)\n"
+
+
+def parts(first: object, rest: object) -> bytes:
+    head, body = marshal.dumps(first), marshal.dumps(rest)
+    return HEAD + struct.pack("<QQ", len(head), len(body)) + head + body
+
+
+REST = {"sources": {}, "outputs": {}, "post": {}, "file_mode": None}
+DAMAGES = {
+    "empty": b"",
+    "not ours": b"{}",
+    "cut short": None,  # the saved file without its last bytes
+    "an older format": b"collectstatic record (marshal, by name ranges)\n" + b"\0" * 16,
+    "no parts": HEAD,
+    "a size past the end": HEAD + b"\xff" * 16 + marshal.dumps(("", "", None)),
+    "wrong shape": parts(("", "", None), {"sources": [1], "outputs": {}}),
+    "a source of another kind": parts(("", "", None), {**REST, "sources": {"a": (1, 2)}}),
+    "an answer of another kind": parts(("", "", (1, 2)), REST),
+}
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_a_damaged_record_means_everything_is_new(tmp_path: Path, damage: bytes | None
+                                                  ) -> None:
     project(tmp_path)
     first = run(tmp_path)
-    write_tree(tmp_path, {"s/css/site.css": files(1)["s/css/site.css"]})
-    run(tmp_path)
-    changes = state_dir(tmp_path) / "state-changes.marshal"
-    data = changes.read_bytes()
-    if damage == "cut short":
-        changes.write_bytes(data[:-5])
-    elif damage == "not a record":
-        changes.write_bytes(b"garbage")
-    else:
-        record = collection._read_record(changes)
-        assert record is not None
-        collection._write_record(changes, {**record, "changes": ({}, ["no such key"], {})},
-                                 tmp_path)
-    (state_dir(tmp_path) / "last-run.marshal").unlink()
+    record = state_dir(tmp_path) / "state.marshal"
+    data = record.read_bytes()
+    record.write_bytes(data[:-7] if damage is None else damage)
+    assert read_record(tmp_path / "out") == Record()
+    if damage is None or damage[:len(HEAD)] != HEAD:
+        assert read_shortcut(tmp_path / "out") is None
     again = run(tmp_path)
     assert again.copied == sorted(first.copied)
+    assert again.manifest == first.manifest
     assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
+    assert read_record(tmp_path / "out").answer is not None  # saved again
 
 
-values = st.recursive(
-    st.one_of(st.integers(), st.text(max_size=3), st.binary(max_size=3), st.none(),
-              st.tuples(st.integers(), st.text(max_size=2))),
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(st.text(max_size=2), inner, max_size=5)),
-    max_leaves=12)
-records = st.dictionaries(st.text(max_size=2), values, max_size=6)
+def test_bookkeeping_of_older_versions_is_removed(tmp_path: Path) -> None:
+    project(tmp_path)
+    write_tree(tmp_path, {"out/.collectstatic/state.json": '{"version": 1}',
+                          "out/.collectstatic/state-changes.marshal": "old",
+                          "out/.collectstatic/last-run.marshal": "old"})
+    run(tmp_path)
+    assert sorted(path.name for path in state_dir(tmp_path).iterdir()) == \
+        ["lock", "state.marshal", "tmp"]
 
 
-@given(records, records)
-def test_changes_make_the_new_record_from_the_old(old: dict[str, Any],
-                                                  new: dict[str, Any]) -> None:
-    import marshal
+names = st.text(min_size=1, max_size=8)
+keys = st.binary(max_size=24)
+sources = st.builds(Source, st.text(max_size=8), keys, st.booleans(), st.booleans(),
+                    st.text(max_size=32), st.text(max_size=8), st.integers(0, 2**40))
+answers = st.none() | st.builds(Answer, st.lists(names, max_size=3),
+                                st.dictionaries(names, names, max_size=3),
+                                st.lists(names, max_size=3), st.integers(0, 100),
+                                st.lists(st.text(max_size=8), max_size=2), st.text(max_size=8))
+records = st.builds(Record, st.dictionaries(names, sources, max_size=5),
+                    st.dictionaries(names, keys, max_size=5),
+                    st.dictionaries(names, st.integers() | st.text(max_size=3), max_size=3),
+                    st.none() | st.integers(0, 0o777), st.text(max_size=8),
+                    st.text(max_size=8), answers)
 
-    kept = marshal.dumps(old)
-    patch = collection._changes(old, new, 3)
-    patch = marshal.loads(marshal.dumps(patch))  # (as saved)
-    assert collection._patched(old, patch) == new
-    assert marshal.dumps(old) == kept  # the old record is left as it was
-    if old == new:
-        assert collection._count(patch) == 0
+
+@given(records)
+def test_records_round_trip(record: Record) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        (root / ".collectstatic").mkdir()
+        write_record(root, record, root / ".collectstatic")
+        assert read_record(root) == record
+        assert read_shortcut(root) == Shortcut(record.settings, record.inputs, record.answer)

@@ -660,3 +660,41 @@ def test_rewriting_is_stable(name: str, text: str, js_modules: bool) -> None:
                      js_modules)
     assert again.text == first
     assert all(ref.missing or ref.hashed in (None, ref.target) for ref in again.references)
+
+
+# -- a source named like another file's hashed copy ----------------------------------
+
+SQUATTED = {
+    "css": ("a.css", b"body { color: red }\n", b"body { color: blue }\n"),
+    "png (hashed while copied)": ("img/a.png", b"PNG-A", b"PNG-OTHER"),
+}
+
+
+@pytest.mark.parametrize("case", SQUATTED.values(), ids=SQUATTED.keys())
+def test_a_source_under_a_hashed_name_is_an_error_naming_both(tmp_path: Path,
+                                                             case: tuple) -> None:
+    name, data, other = case
+    squatter = hashed_name(name, hashlib.md5(data).hexdigest())
+    project = make(tmp_path, {f"s/{name}": data, f"s/{squatter}": other})
+    proc = cli("collect", "--noinput", "-v", "0", cwd=project, check=False)
+    assert proc.returncode == 1
+    error = proc.stderr.strip()
+    assert error.count("\n") == 0 and error.startswith("error: ")
+    assert squatter in error and f"({name!r})" in error, error
+    assert not (project / "out/staticfiles.json").exists()
+
+
+@pytest.mark.parametrize("case", SQUATTED.values(), ids=SQUATTED.keys())
+def test_not_strict_the_hashed_copy_is_kept(tmp_path: Path, case: tuple) -> None:
+    name, data, other = case
+    squatter = hashed_name(name, hashlib.md5(data).hexdigest())
+    project = make(tmp_path, {f"s/{name}": data, f"s/{squatter}": other}, "strict = false\n")
+    for touch in (False, False, True):  # a first run, a repeat, a full run over the same bytes
+        if touch:
+            os.utime(project / "s" / name)
+        proc = cli("collect", "--noinput", "-v", "1", cwd=project)
+        assert f"the hashed copy of {name!r} is kept" in proc.stderr
+        paths = json.loads((project / "out/staticfiles.json").read_bytes())["paths"]
+        assert paths[name] == squatter
+        assert (project / "out" / squatter).read_bytes() == data
+        assert (project / "out" / paths[squatter]).read_bytes() == other

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from collectstatic import collection
-from collectstatic.collection import collect
+from collectstatic import files
+from collectstatic.collection import CollectResult, collect
 from collectstatic.config import load_settings
 from collectstatic.errors import CollectError
 
@@ -30,7 +30,7 @@ FILES = {
 }
 CONFIG = '[tool.collectstatic]\nroot = "out"\ndirs = ["s"]\n'
 
-needs_unnamed = pytest.mark.skipif(not collection._UNNAMED, reason="no O_TMPFILE here")
+needs_unnamed = pytest.mark.skipif(not files.UNNAMED, reason="no O_TMPFILE here")
 
 
 def project(path: Path, config: str = CONFIG) -> Path:
@@ -38,12 +38,12 @@ def project(path: Path, config: str = CONFIG) -> Path:
     return path
 
 
-def run(path: Path) -> collection.CollectResult:
+def run(path: Path) -> CollectResult:
     return collect(load_settings(path / "pyproject.toml"))
 
 
 def named_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(collection, "_UNNAMED", False)
+    monkeypatch.setattr(files, "UNNAMED", False)
 
 
 @pytest.mark.parametrize("config", [CONFIG, CONFIG + "keep-unhashed = false\n",
@@ -79,7 +79,7 @@ def test_replacing_names_that_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPa
                                     unnamed: bool) -> None:
     if not unnamed:
         named_only(monkeypatch)
-    elif not collection._UNNAMED:
+    elif not files.UNNAMED:
         pytest.skip("no O_TMPFILE here")
     path = project(tmp_path)
     first = run(path)
@@ -99,14 +99,14 @@ def test_replacing_names_that_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_a_failed_write_leaves_no_file_behind(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     path = project(tmp_path)
-    real_link = collection._link_fd
+    real_link = os.link
 
-    def refuse(fd: int, dest: str | Path) -> None:
+    def refuse(source: str, dest: str | Path, **kwargs: object) -> None:
         if str(dest).endswith(".png"):
             raise OSError(28, "No space left on device", str(dest))
-        real_link(fd, dest)
+        real_link(source, dest, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(collection, "_link_fd", refuse)
+    monkeypatch.setattr(os, "link", refuse)
     with pytest.raises(CollectError, match=r"img/.*\.png: No space left on device"):
         run(path)
     out = path / "out"
