@@ -1074,12 +1074,22 @@ class _Run:
         memo = self.state.post.get("memo")
         options = {"static_url": self.settings.static_url, "js_modules": self.settings.js_modules,
                    "map_files": map_files}
-        processed = post_process(digests, read, memo=memo, **options)
+        processed = post_process(digests, read, memo=memo, emit=self.write_rewritten, **options)
         reused = {processed.paths[name] for name in processed.reused}
         if not all(map(self.state.output_intact, reused - self.state.sure)):
             # A remembered output was damaged or removed: its bytes are needed again.
-            processed = post_process(digests, read, **options)
+            processed = post_process(digests, read, emit=self.write_rewritten, **options)
         return processed
+
+    def write_rewritten(self, name: str, hashed: str, data: bytes) -> None:
+        """A rewritten file's hashed output, written as soon as it is final."""
+        if hashed not in self.state.sure and not self.state.output_intact(hashed):
+            dest = self.state.prefix + hashed
+            self.ensure_dir(os.path.dirname(dest))
+            key = _write_bytes_atomic(dest, data, self.tmp_dir, self.settings.file_mode)
+            self.log(f"Post-processed '{name}' as '{hashed}'", 2)
+            self.result.post_processed.append(name)
+            self.state.set_output(hashed, key or _out_key(str(self.root / hashed)) or b"")
 
     def plan_hashes(self, records: Mapping[str, _Entry], processed: Processed
                     ) -> _Plan:
@@ -1097,22 +1107,21 @@ class _Run:
         extra: dict[str, Any] = {}
         jobs = []
         # (a loop over every file of every run that post-processes: names looked up once)
-        reused, rewritten, early = processed.reused, processed.rewritten, self.early
+        reused, made, early = processed.reused, processed.sizes, self.early
         intact, sure = self.state.output_intact, self.state.sure
         for name, hashed in paths.items():
-            data = rewritten.get(name)
             if name in reused and "final" in remembered[name]:
                 entry = remembered[name]  # (rewritten by an earlier run)
                 extra[hashed] = {"integrity": entry["integrity"], "size": entry["size"]}
-            elif data is not None:
-                extra[hashed] = {"integrity": processed.integrity[name], "size": len(data)}
+            elif name in made:  # (rewritten now, and written: write_rewritten)
+                extra[hashed] = {"integrity": processed.integrity[name], "size": made[name]}
             else:
                 record = records[name]
                 extra[hashed] = {"integrity": record[_SRI], "size": record[_SIZE]}
             # (process() found every reused output intact just now)
-            if name not in early and name not in reused and hashed not in sure and \
-                    not intact(hashed):
-                jobs.append((name, hashed, data))
+            if name not in early and name not in reused and name not in made and \
+                    hashed not in sure and not intact(hashed):
+                jobs.append((name, hashed, None))
         return _Plan(paths, dict(sorted(extra.items())), jobs, warnings,
                      dict(processed.final_digests), processed.memo)
 
