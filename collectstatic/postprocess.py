@@ -305,11 +305,11 @@ class _Rewriter:
         result = rewrite_references(name, text, self.first_resolve, **self.options)
         waits_for = sorted({ref.target for ref in result.references
                             if not ref.missing and ref.target in self.adjustable})
-        swappable = not waits_for or _stand_ins_swappable(text, result)
+        kept = None if not waits_for or _stand_ins_swappable(text, result) else text
+        del text  # (not beside the new text and its bytes: a big bundle's memory)
         # (a file that waits keeps its bytes: the stand-ins are swapped in them)
         source = None if waits_for else self.digests[name]
-        return _FirstPass(_Rewritten.of(result, self.digests, source), waits_for, "",
-                          None if swappable else text)
+        return _FirstPass(_Rewritten.of(result, self.digests, source), waits_for, "", kept)
 
     def component(self, component: list[str], texts: Mapping[str, str],
                   cyclic: bool) -> _Component:
