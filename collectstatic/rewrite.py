@@ -55,6 +55,17 @@ Each is asserted by a test that names it (``tests/test_rewrite.py``).
     ``css/a.css`` to ``url("css")``, which names ``css/css``.
 (k) ``url( "x.png" )`` (blanks between the parenthesis and the quote): Django
     takes the quotes as part of the file name and fails; we read ``x.png``.
+(l) A CSS/JS file that is not valid UTF-8 is reported and copied unrewritten
+    (``postprocess.py``; Django fails with a traceback).
+(m) JS modules: ``import``, ``export``, ``from`` and ``as`` are keywords,
+    matched in lower case only, and ``import``/``export`` not at the end of an
+    identifier. Django matches them in any case and inside identifiers:
+    ``import { readHotReloadableExport } from './b.js'`` then fails on its own
+    hashed name (``Export } from "./b.<hash>.js"``), and
+    ``export { x as fooImport } from './b.js'`` is written as ``fooimport``.
+(n) JS modules: each reference is met once. Django's later patterns match
+    again inside what an earlier one rewrote (``import x, {export as y} from
+    "./b.js"``: the export pattern then names ``b.<hash>.js`` as a file).
 """
 
 from __future__ import annotations

@@ -463,7 +463,7 @@ def _django_js_module_matches(text: str) -> list[str]:
     ("var $import = 1, reimport\n= 2\nexport * from './lib.js';",
      ["import = 1, reimport\n= 2\nexport * from './lib.js'", "export * from './lib.js'"]),
 ])
-def test_deviation_l_js_module_keywords_are_keywords(source: str, django_matches: list[str]
+def test_deviation_m_js_module_keywords_are_keywords(source: str, django_matches: list[str]
                                                      ) -> None:
     # Django matches ``import``/``export`` in any case, inside identifiers too,
     # and a second pattern meets the name the first one wrote: a broken
@@ -480,7 +480,7 @@ def test_deviation_l_js_module_keywords_are_keywords(source: str, django_matches
     "IMPORT('./lib.js');", "IMPORT './lib.js';",
     "loader.reimport('./lib.js');", "$import './lib.js';", "x.fooimport('./lib.js')",
 ])
-def test_deviation_l_js_module_keywords_only_in_lower_case_and_alone(source: str) -> None:
+def test_deviation_m_js_module_keywords_only_in_lower_case_and_alone(source: str) -> None:
     # not JavaScript's keywords (which are case-sensitive): not references
     result = rewrite_references("js/app.js", source, resolve, js_modules=True)
     assert result.text == source and result.references == []
@@ -491,7 +491,7 @@ def test_deviation_l_js_module_keywords_only_in_lower_case_and_alone(source: str
     ('import {a} from "./missing.js"; export {export as b} from "./lib.js";',
      f'import {{a}} from "./missing.js"; export {{export as b}} from "./lib.{H}.js";'),
 ])
-def test_deviation_m_each_js_module_reference_is_met_once(source: str, expected: str) -> None:
+def test_deviation_n_each_js_module_reference_is_met_once(source: str, expected: str) -> None:
     # Django's export pattern matches again inside what its import pattern
     # matched (a reference to the hashed name it wrote, or one reported twice).
     result = rewrite_references("js/app.js", source, resolve, js_modules=True)
@@ -613,7 +613,7 @@ _js_pieces = st.lists(
 
 def _keyword_res() -> tuple[re.Pattern[str], ...]:
     """Django's JS-module regexes with the keywords as keywords: case-sensitive,
-    ``import``/``export`` not at the end of an identifier (deviation l)."""
+    ``import``/``export`` not at the end of an identifier (deviation m)."""
     return tuple(re.compile(re.sub(r"\(\?P<matched>(import|export)", r"(?P<matched>(?<![\\w$])\1",
                                    regex.pattern))
                  for regex in rewrite.DJANGO_JS_MODULE_RES)
