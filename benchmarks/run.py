@@ -62,7 +62,8 @@ def build_tree(size: str) -> Path:
     if size == "bigjs":
         for archive in npm_archives(BIG_JS_PACKAGES):
             with tarfile.open(archive) as tar:
-                tar.extractall(tree / "npm" / archive.name.rsplit("-", 1)[0])
+                safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+                tar.extractall(tree / "npm" / archive.name.rsplit("-", 1)[0], **safe)
         (tree / ".complete").write_text("ok")
         return tree
     import django
