@@ -1,14 +1,21 @@
-"""Linear-time matchers equal to Django's JS-module ``import``/``export`` regexes.
+"""Linear-time matchers for Django's JS-module ``import``/``export ... from`` regexes,
+with the keywords matched as keywords.
 
 Django 6.1 (``support_js_module_import_aggregation``) finds::
 
     import(?P<import>[\\s\\{][^;]*?|\\*\\s*as\\s*\\w+)\\s*from\\s*['"](?P<url>[./].*?)["']
     export(?P<exports>[\\s\\{][^;]*?)\\s*from\\s*["'](?P<url>[./].*?)["']
 
-(case-insensitive). The lazy ``[^;]*?`` makes ``finditer`` quadratic: every
-``import`` not followed by a ``from`` site before the next ``;`` scans to that
-``;`` (or the end of the file). These matchers give the same matches, in the
-same order, in O(n log n):
+case-insensitively, so ``Import``, ``FROM`` and the ``Export`` at the end of
+``readHotReloadableExport`` count as keywords. Here ``import``, ``export``,
+``from`` and ``as`` match only in lower case (as JavaScript spells them), and
+``import``/``export`` only where no identifier character (``\\w`` or ``$``)
+comes before them (``KEYWORD_BEFORE``); otherwise the matches are the
+regexes', in the same order.
+
+The lazy ``[^;]*?`` makes ``finditer`` quadratic: every ``import`` not
+followed by a ``from`` site before the next ``;`` scans to that ``;`` (or the
+end of the file). These matchers take O(n log n):
 
 A *site* is a position ``f`` where ``from\\s*['"](?P<url>[./].*?)["']`` matches.
 For the lazy branch starting at ``p``, the regex stops at the smallest ``e >= p``
@@ -24,16 +31,18 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 
-__all__ = ["export_matches", "import_matches"]
+__all__ = ["KEYWORD_BEFORE", "export_matches", "import_matches"]
 
 _Match = tuple[int, int, dict[str, str]]
 
-_IMPORT = re.compile("import", re.IGNORECASE)
-_EXPORT = re.compile("export", re.IGNORECASE)
-_SITE = re.compile(r"""from\s*['"](?P<url>[./].*?)["']""", re.IGNORECASE)
-_FROM = re.compile("from", re.IGNORECASE)
+# What may not come right before a keyword: it would be the end of an identifier.
+KEYWORD_BEFORE = r"(?<![\w$])"
+_IMPORT = re.compile(KEYWORD_BEFORE + "import")
+_EXPORT = re.compile(KEYWORD_BEFORE + "export")
+_SITE = re.compile(r"""from\s*['"](?P<url>[./].*?)["']""")
+_FROM = re.compile("from")
 _OPENER = re.compile(r"[\s\{]")
-_STAR_AS = re.compile(r"\*\s*as\s*(\w+)", re.IGNORECASE)
+_STAR_AS = re.compile(r"\*\s*as\s*(\w+)")
 _SPACE = re.compile(r"\s")
 
 

@@ -274,8 +274,9 @@ def merge_django_settings(merged: Mapping[str, Any], origins: MutableMapping[str
         problems.append(f"{module}: STATIC_ROOT is not set; set it to a directory in the "
                         f"project (the site package's collected dir), or set root in "
                         f"[tool.collectstatic]")
-    if problems:
-        raise ConfigError(problems, source=source)
+    if problems:  # (each named by the key that brought the settings in, as config's are)
+        raise ConfigError([p if p.startswith(where) else f"{where}: {p}" for p in problems],
+                          source=source)
     result = dict(merged)
     del result[KEY]
     for name, value in django.table.items():

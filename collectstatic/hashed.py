@@ -1,6 +1,6 @@
 """The run's post-processing phase: hashed outputs, compressed variants, the manifest.
 
-``manifest.post_process`` decides (pure) every hashed name and rewritten
+``postprocess.post_process`` decides (pure) every hashed name and rewritten
 file; this module writes what is not already in root, as :mod:`files` does,
 and keeps the answer in the record for the next run: when its settings and
 digests come again, with its outputs intact, nothing is computed or written.
@@ -22,7 +22,7 @@ from .plan import hashed_collisions
 from .record import Source, fingerprint, stat_key
 
 if TYPE_CHECKING:
-    from .manifest import Processed
+    from .postprocess import Processed
 
 __all__ = ["compress", "post_process", "variants_of"]
 
@@ -37,7 +37,7 @@ class _Hashes(NamedTuple):
     jobs: list[_Job]  # hashed outputs to write
     warnings: list[str]
     final_digests: dict[str, str]  # logical -> md5 of the hashed file's bytes
-    memo: dict[str, Any]  # for the next run (manifest.post_process)
+    memo: dict[str, Any]  # for the next run (postprocess.post_process)
 
 
 def post_process(run: Run, files: Mapping[str, Found], sources: Mapping[str, Source]) -> None:
@@ -52,7 +52,8 @@ def post_process(run: Run, files: Mapping[str, Found], sources: Mapping[str, Sou
         run.result.warnings.extend(previous["warnings"])
         run.result.rewritten = previous["rewritten"]
         return
-    hashes = _decide(run, sources, _process(run, files, digests))
+    emit = _Emitted(run, files)
+    hashes = _decide(run, sources, _process(run, files, digests, emit), emit.held)
     _write_hashed(run, files, hashes.jobs)
     hashes.jobs.clear()  # written: their bytes go before the manifest is built
     run.result.variants = []
@@ -100,9 +101,32 @@ def _previous_paths(run: Run, key: str, digests: Mapping[str, str]) -> dict[str,
     return None
 
 
-def _process(run: Run, files: Mapping[str, Found], digests: Mapping[str, str]) -> Processed:
-    """Every hashed name and rewritten file (``manifest.post_process``)."""
-    from .manifest import post_process as decide
+class _Emitted:
+    """Writes each rewritten file's hashed output as post-processing finishes
+    it, so that no run holds every rewritten text at once. An output that
+    would take a source's name waits (in ``held``) for the collision check."""
+
+    def __init__(self, run: Run, files: Mapping[str, Found]) -> None:
+        self.run, self.files = run, files
+        self.held: dict[str, bytes] = {}
+
+    def __call__(self, name: str, hashed: str, data: bytes) -> None:
+        run = self.run
+        if hashed in self.files and run.way.keep_plain:
+            self.held[name] = data
+        elif not run.output_intact(hashed):
+            dest = run.prefix + hashed
+            run.dirs.ensure(os.path.dirname(dest))
+            key = stat_key(write_whole(dest, data, run.tmp_dir, run.settings.file_mode))
+            run.log(f"Post-processed '{name}' as '{hashed}'", 2)
+            run.result.post_processed.append(name)
+            run.set_output(hashed, key)
+
+
+def _process(run: Run, files: Mapping[str, Found], digests: Mapping[str, str],
+             emit: _Emitted) -> Processed:
+    """Every hashed name (``postprocess.post_process``); rewritten files go to ``emit``."""
+    from .postprocess import post_process as decide
 
     def read(name: str) -> bytes:
         try:
@@ -116,7 +140,7 @@ def _process(run: Run, files: Mapping[str, Found], digests: Mapping[str, str]) -
         return parallel_map(function, names, run.settings.workers, threads=False)
 
     options = {"static_url": run.settings.static_url, "js_modules": run.settings.js_modules,
-               "map_files": map_files}
+               "map_files": map_files, "emit": emit}
     processed = decide(digests, read, memo=run.record.post.get("memo"), **options)
     reused = {processed.paths[name] for name in processed.reused}
     clash = _check_collisions(run, files, digests, processed)
@@ -128,8 +152,10 @@ def _process(run: Run, files: Mapping[str, Found], digests: Mapping[str, str]) -
     return processed
 
 
-def _decide(run: Run, sources: Mapping[str, Source], processed: Processed) -> _Hashes:
-    """Integrity of every hashed output, and which ones to write."""
+def _decide(run: Run, sources: Mapping[str, Source], processed: Processed,
+            held: Mapping[str, bytes]) -> _Hashes:
+    """Integrity of every hashed output, and which ones are still to write
+    (``held``: rewritten bytes that :class:`_Emitted` did not write)."""
     warnings = list(processed.warnings)
     if processed.errors:
         if run.settings.strict:
@@ -142,20 +168,20 @@ def _decide(run: Run, sources: Mapping[str, Source], processed: Processed) -> _H
     extra: dict[str, Any] = {}
     jobs = []
     # (a loop over every file of every run that post-processes: names looked up once)
-    reused, rewritten, early, intact = processed.reused, processed.rewritten, run.early, run.intact
+    reused, made, early, intact = processed.reused, processed.sizes, run.early, run.intact
     for name, hashed in processed.paths.items():
-        data = rewritten.get(name)
         if name in reused and "final" in remembered[name]:
             entry = remembered[name]  # (rewritten by an earlier run)
             extra[hashed] = {"integrity": entry["integrity"], "size": entry["size"]}
-        elif data is not None:
-            extra[hashed] = {"integrity": processed.integrity[name], "size": len(data)}
+        elif name in made:
+            extra[hashed] = {"integrity": processed.integrity[name], "size": made[name]}
         else:
             source = sources[name]
             extra[hashed] = {"integrity": source.sri, "size": source.size}
-        # (_process found every reused output intact just now)
+        # (_process found every reused output intact just now; what _Emitted
+        # wrote is intact too)
         if name not in early and name not in reused and hashed not in intact:
-            jobs.append((name, hashed, data))
+            jobs.append((name, hashed, held.get(name)))
     return _Hashes(dict(processed.paths), dict(sorted(extra.items())), jobs, warnings,
                    dict(processed.final_digests), processed.memo)
 

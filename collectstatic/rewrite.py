@@ -55,6 +55,17 @@ Each is asserted by a test that names it (``tests/test_rewrite.py``).
     ``css/a.css`` to ``url("css")``, which names ``css/css``.
 (k) ``url( "x.png" )`` (blanks between the parenthesis and the quote): Django
     takes the quotes as part of the file name and fails; we read ``x.png``.
+(l) A CSS/JS file that is not valid UTF-8 is reported and copied unrewritten
+    (``postprocess.py``; Django fails with a traceback).
+(m) JS modules: ``import``, ``export``, ``from`` and ``as`` are keywords,
+    matched in lower case only, and ``import``/``export`` not at the end of an
+    identifier. Django matches them in any case and inside identifiers:
+    ``import { readHotReloadableExport } from './b.js'`` then fails on its own
+    hashed name (``Export } from "./b.<hash>.js"``), and
+    ``export { x as fooImport } from './b.js'`` is written as ``fooimport``.
+(n) JS modules: each reference is met once. Django's later patterns match
+    again inside what an earlier one rewrote (``import x, {export as y} from
+    "./b.js"``: the export pattern then names ``b.<hash>.js`` as a file).
 """
 
 from __future__ import annotations
@@ -65,10 +76,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import NamedTuple
+from typing import NamedTuple, cast
 from urllib.parse import unquote, urldefrag
 
-from ._jsmodules import export_matches, import_matches
+from ._jsmodules import KEYWORD_BEFORE, export_matches, import_matches
 
 __all__ = [
     "Reference",
@@ -391,7 +402,7 @@ _JS_MODULE_PATTERNS = (
     _Pattern("js-import", import_matches, 'import%(import)s from "%(url)s"', True),
     _Pattern("js-import", export_matches, 'export%(exports)s from "%(url)s"', True),
     *(
-        _Pattern("js-import", _regex_matches(re.compile(regex, re.IGNORECASE)), template, True)
+        _Pattern("js-import", _regex_matches(re.compile(KEYWORD_BEFORE + regex)), template, True)
         for regex, template in (
             (r"""(?P<matched>import\s*['"](?P<url>[./].*?)["'])""", 'import"%(url)s"'),
             (r"""(?P<matched>import\(["'](?P<url>[./].*?)["']\))""", 'import("%(url)s")'),
@@ -561,56 +572,124 @@ def rewrite_references(
     an error (strict) or a warning. Files that are neither ``*.css`` nor ``*.js``
     come back unchanged.
     """
-    patterns = _patterns_for(name, js_modules)
-    origin = _Origin(text)
-    references: list[Reference] = []
-    blocks_of: tuple[str, bool, list[int], list[int]] | None = None
-    for pattern in patterns:
+    state = _Rewriting(name, text, resolve, static_url)
+    for pattern in _patterns_for(name, js_modules):
+        state.apply(pattern)
+    return RewriteResult(text=state.text, references=state.references)
+
+
+class _Rewriting:
+    """One file's text as the patterns leave it, one after another, and the
+    references they met."""
+
+    def __init__(self, name: str, text: str, resolve: Resolver, static_url: str) -> None:
+        self.name = name
+        self.text = text
+        self.resolve = resolve
+        self.static_url = static_url
+        self.origin = _Origin(text)
+        self.references: list[Reference] = []
+        self.blocks_of: tuple[str, bool, list[int], list[int]] | None = None
+        self.modules = _Taken()
+
+    def blocks(self, js: bool) -> tuple[list[int], list[int]]:
+        """The ignored blocks' starts and ends, found once per text (and only
+        where a pattern matches)."""
+        if self.blocks_of is None or self.blocks_of[0] is not self.text or \
+                self.blocks_of[1] != js:
+            blocks = ignored_blocks(self.text, js)
+            self.blocks_of = (self.text, js, [start for start, _ in blocks],
+                              [end for _, end in blocks])
+        return self.blocks_of[2], self.blocks_of[3]
+
+    def apply(self, pattern: _Pattern) -> None:
+        text = self.text
         starts: list[int] = []
         ends: list[int] = []
         keep_cr = pattern.kind == "sourcemap" and pattern.js_ignored
+        # (a JS-module reference is one: no later pattern matches inside it again)
+        taken = self.modules if pattern.kind == "js-import" else None
         converted: dict[tuple, _Found | object | None] = {}  # minified files repeat URLs
-        pieces: list[str] = []
+        replacements: list[str] = []
         edits: list[tuple[int, int, int]] = []
-        last = 0
+        met: list[tuple[int, int, int]] = []
         for number, (start, end, groups) in enumerate(pattern.matches(text)):
             if number == 0:
-                # Ignored blocks only where there is a match, and once per text.
-                if blocks_of is None or blocks_of[0] is not text or \
-                        blocks_of[1] != pattern.js_ignored:
-                    blocks = ignored_blocks(text, pattern.js_ignored)
-                    blocks_of = (text, pattern.js_ignored, [start for start, _ in blocks],
-                                 [end for _, end in blocks])
-                starts, ends = blocks_of[2], blocks_of[3]
-            if _in_blocks(start, starts, ends):
+                starts, ends = self.blocks(pattern.js_ignored)
+            if _in_blocks(start, starts, ends) or (taken is not None and
+                                                   taken.overlaps(start, end)):
                 continue
             key = tuple(groups.values())
-            found = converted.get(key, _UNSEEN)
-            if found is _UNSEEN:
-                found = _convert(name, groups, pattern.template, resolve, static_url, keep_cr)
-                converted[key] = found
-            if found is None:
+            seen = converted.get(key, _UNSEEN)
+            if seen is _UNSEEN:
+                seen = converted[key] = _convert(self.name, groups, pattern.template,
+                                                 self.resolve, self.static_url, keep_cr)
+            if seen is None:
                 continue
-            line, column = origin.line_column(start)
-            references.append(
-                Reference(
-                    line=line,
-                    column=column,
-                    written=groups["matched"].rstrip("\r"),
-                    url=groups["url"],
-                    target=found.target,
-                    missing=found.replacement is None,
-                    kind=pattern.kind,
-                    hashed=found.hashed,
-                )
-            )
+            found = cast(_Found, seen)
+            self.met(start, groups, found, pattern.kind)
+            size = end - start
             if found.replacement is not None and found.replacement != groups["matched"]:
-                pieces.append(text[last:start])
-                pieces.append(found.replacement)
-                edits.append((start, end, len(found.replacement)))
-                last = end
+                replacements.append(found.replacement)
+                size = len(found.replacement)
+                edits.append((start, end, size))
+            met.append((start, end, size))
+        if taken is not None:
+            taken.update(met)
         if edits:
-            pieces.append(text[last:])
-            text = "".join(pieces)
-            origin.add_pass(edits)
-    return RewriteResult(text=text, references=references)
+            self.text = _edited(text, edits, replacements)
+            self.origin.add_pass(edits)
+
+    def met(self, start: int, groups: dict, found: _Found, kind: str) -> None:
+        line, column = self.origin.line_column(start)
+        self.references.append(Reference(
+            line=line, column=column, written=groups["matched"].rstrip("\r"),
+            url=groups["url"], target=found.target, missing=found.replacement is None,
+            kind=kind, hashed=found.hashed))
+
+
+def _edited(text: str, edits: list[tuple[int, int, int]], replacements: list[str]) -> str:
+    """``text`` with each edit's span (start, end, _) replaced."""
+    if len(edits) > 8:
+        pieces = []
+        last = 0
+        for (start, end, _), replacement in zip(edits, replacements):
+            pieces += (text[last:start], replacement)
+            last = end
+        pieces.append(text[last:])
+        return "".join(pieces)
+    # A few edits (a big bundle's source map line): appended in place, so
+    # that the new text is not in memory twice, as pieces and joined, beside
+    # the original.
+    new = ""
+    last = 0
+    for (start, end, _), replacement in zip(edits, replacements):
+        new += text[last:start]
+        new += replacement
+        last = end
+    new += text[last:]
+    return new
+
+
+class _Taken:
+    """Where the JS-module references met so far are, in the text as it is now."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        index = bisect.bisect_left(self.starts, end) - 1  # (the spans are disjoint)
+        return index >= 0 and self.ends[index] > start
+
+    def update(self, met: list[tuple[int, int, int]]) -> None:
+        """After a pass: ``met`` holds its references' (start, end, size after
+        the pass), disjoint from the spans so far, which move with the edits."""
+        if not met:
+            return
+        spans = sorted([*((s, e, e - s) for s, e in zip(self.starts, self.ends)), *met])
+        self.starts, self.ends, shift = [], [], 0
+        for start, end, size in spans:
+            self.starts.append(start + shift)
+            self.ends.append(start + shift + size)
+            shift += size - (end - start)

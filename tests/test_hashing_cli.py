@@ -241,3 +241,68 @@ def test_remembered_files_repeat_their_warnings(tmp_path: Path) -> None:
     paths = manifest(tmp_path)["paths"]
     assert paths["css/a.css.map"].split("/")[-1] in (tmp_path / "out" / paths["css/a.css"]
                                                      ).read_text()
+
+
+# -- a real ES-module tree: monaco-editor's ESM build ------------------------------
+
+MONACO = "monaco-editor@0.52.2"
+NPM_CACHE = Path(__file__).resolve().parent.parent / "benchmarks/.cache/npm"
+
+
+def npm_package(spec: str, dest: Path, part: str) -> Path:
+    """``part`` of the npm package ``spec``, unpacked into ``dest``; the archive
+    is fetched once (``npm pack``) into the benchmarks' cache. Skips when npm
+    cannot fetch it."""
+    import subprocess
+    import tarfile
+
+    name, version = spec.rsplit("@", 1)
+    archive = NPM_CACHE / f"{name}-{version}.tgz"
+    if not archive.exists():
+        NPM_CACHE.mkdir(parents=True, exist_ok=True)
+        try:
+            subprocess.run(["npm", "pack", "--silent", "--pack-destination", str(NPM_CACHE),
+                            spec], cwd=NPM_CACHE, check=True, capture_output=True, timeout=600)
+        except (OSError, subprocess.SubprocessError) as exc:
+            pytest.skip(f"npm cannot fetch {spec}: {exc}")
+    prefix = f"package/{part}/"
+    with tarfile.open(archive) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(prefix) and m.isfile()]
+        for member in members:
+            target = dest / member.name[len(prefix):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(tar.extractfile(member).read())  # type: ignore[union-attr]
+    return dest
+
+
+@pytest.mark.slow
+def test_monaco_esm_with_js_modules_fails_only_on_truly_missing_references(
+        tmp_path: Path) -> None:
+    esm = npm_package(MONACO, tmp_path / "esm", "esm")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.collectstatic]\nroot = "out"\njs-modules = true\n'
+        'dirs = [{path = "esm", prefix = "monaco"}]\n')
+    proc = cli("collect", "--noinput", "-v", "0", cwd=tmp_path, check=False)
+    assert proc.returncode == 1 and proc.stderr.startswith("error: ")
+    problems = proc.stderr.split(": ", 2)[2].split("; ")
+    targets = [re.search(r" -> (\S+) is not among the collected files", problem).group(1)
+               for problem in problems]  # type: ignore[union-attr]
+    assert targets and all(target.startswith("monaco/") for target in targets)
+    # each names a file the package does not have (extension-less specifiers
+    # a bundler resolves), never a hashed name the run itself made
+    assert not any((esm / target[len("monaco/"):]).exists() for target in targets)
+    assert not any(re.search(r"\.[0-9a-f]{12}\.", problem) for problem in problems)
+
+    # Without strictness it completes, and a module whose names end in a
+    # keyword ("readHotReloadableExport") imports its target's hashed copy.
+    with (tmp_path / "pyproject.toml").open("a") as config:
+        config.write("strict = false\n")
+    cli("collect", "--noinput", "-v", "0", cwd=tmp_path)
+    paths = manifest(tmp_path)["paths"]
+    name = "monaco/vs/editor/browser/widget/diffEditor/diffEditorViewModel.js"
+    source = (esm / name[len("monaco/"):]).read_text()
+    assert "readHotReloadableExport } from '../../../../base/common/hotReloadHelpers.js'" \
+        in source
+    hashed = paths["monaco/vs/base/common/hotReloadHelpers.js"].rsplit("/", 1)[1]
+    written = (tmp_path / "out" / paths[name]).read_text()
+    assert f'readHotReloadableExport }} from "../../../../base/common/{hashed}"' in written

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from collectstatic.manifest import Processed, manifest_bytes, post_process, read_manifest
+from collectstatic.manifest import manifest_bytes, read_manifest
+from collectstatic.postprocess import Processed, post_process
 from collectstatic.rewrite import hashed_name
 
 from .djangoref import django_version, run_django

@@ -12,7 +12,7 @@ import posixpath
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from collectstatic import rewrite
@@ -449,6 +449,57 @@ def test_deviation_k_blanks_around_quotes() -> None:
     assert css("a{b:url(\n  '../img/a.png')}") == f'a{{b:url("{IMG}")}}'
 
 
+def _django_js_module_matches(text: str) -> list[str]:
+    """What Django 6.1's two JS-module regexes match in ``text`` (as written)."""
+    return [m.group() for regex in rewrite.DJANGO_JS_MODULE_RES for m in regex.finditer(text)]
+
+
+@pytest.mark.parametrize(("source", "django_matches"), [
+    # an identifier that ends in a keyword, in any case
+    ("import { readHotReloadableExport } from './lib.js';",
+     ["import { readHotReloadableExport } from './lib.js'", "Export } from './lib.js'"]),
+    ("export { x as fooImport } from './lib.js';",
+     ["Import } from './lib.js'", "export { x as fooImport } from './lib.js'"]),
+    ("var $import = 1, reimport\n= 2\nexport * from './lib.js';",
+     ["import = 1, reimport\n= 2\nexport * from './lib.js'", "export * from './lib.js'"]),
+])
+def test_deviation_m_js_module_keywords_are_keywords(source: str, django_matches: list[str]
+                                                     ) -> None:
+    # Django matches ``import``/``export`` in any case, inside identifiers too,
+    # and a second pattern meets the name the first one wrote: a broken
+    # reference to a hashed name of our own making, or fooImport -> fooimport.
+    assert _django_js_module_matches(source) == django_matches
+    result = rewrite_references("js/app.js", source, resolve, js_modules=True)
+    [ref] = result.references
+    assert not ref.missing and ref.hashed == f"js/lib.{H}.js"
+    assert result.text == source.replace("'./lib.js'", f'"./lib.{H}.js"')
+
+
+@pytest.mark.parametrize("source", [
+    "IMPORT x from './lib.js';", "Export * from './lib.js';", "import x FROM './lib.js';",
+    "IMPORT('./lib.js');", "IMPORT './lib.js';",
+    "loader.reimport('./lib.js');", "$import './lib.js';", "x.fooimport('./lib.js')",
+])
+def test_deviation_m_js_module_keywords_only_in_lower_case_and_alone(source: str) -> None:
+    # not JavaScript's keywords (which are case-sensitive): not references
+    result = rewrite_references("js/app.js", source, resolve, js_modules=True)
+    assert result.text == source and result.references == []
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('import x, {export as y} from "./lib.js";', f'import x, {{export as y}} from "./lib.{H}.js";'),
+    ('import {a} from "./missing.js"; export {export as b} from "./lib.js";',
+     f'import {{a}} from "./missing.js"; export {{export as b}} from "./lib.{H}.js";'),
+])
+def test_deviation_n_each_js_module_reference_is_met_once(source: str, expected: str) -> None:
+    # Django's export pattern matches again inside what its import pattern
+    # matched (a reference to the hashed name it wrote, or one reported twice).
+    result = rewrite_references("js/app.js", source, resolve, js_modules=True)
+    assert result.text == expected
+    assert [ref.url for ref in result.references] == [
+        url for url in ("./missing.js", "./lib.js") if url in source]
+
+
 # --------------------------------------------------------------------------
 # Linear scanners == Django's regexes
 
@@ -560,11 +611,56 @@ _js_pieces = st.lists(
 ).map("".join)
 
 
+def _keyword_res() -> tuple[re.Pattern[str], ...]:
+    """Django's JS-module regexes with the keywords as keywords: case-sensitive,
+    ``import``/``export`` not at the end of an identifier (deviation m)."""
+    return tuple(re.compile(re.sub(r"\(\?P<matched>(import|export)", r"(?P<matched>(?<![\\w$])\1",
+                                   regex.pattern))
+                 for regex in rewrite.DJANGO_JS_MODULE_RES)
+
+
+_WORDS = re.compile("(?=(import|export|from|as))", re.IGNORECASE)
+
+
+def django_is_right(text: str) -> bool:
+    """Whether Django's case-insensitive regexes meet only keywords in
+    ``text``: every spelling of the four words is the lower-case one, and no
+    ``import``/``export`` ends an identifier."""
+    for found in _WORDS.finditer(text):
+        word, start = found.group(1), found.start()
+        if word not in ("import", "export", "from", "as"):  # (U+017F and U+212A fold to s, k)
+            return False
+        if word in ("import", "export") and start and re.match(r"[\w$]", text[start - 1]):
+            return False
+    return True
+
+
 @settings(max_examples=3000, deadline=None)
 @given(_js_pieces)
-def test_js_module_matchers_match_djangos_regexes(text: str) -> None:
+def test_js_module_matchers_match_djangos_regexes_with_keywords(text: str) -> None:
     from collectstatic._jsmodules import export_matches, import_matches
 
+    import_re, export_re = _keyword_res()
+    assert list(import_matches(text)) == _spans(import_re.finditer(text))
+    assert list(export_matches(text)) == _spans(export_re.finditer(text))
+
+
+_lower_js_pieces = st.lists(
+    st.sampled_from([
+        "import", "export", "from", " ", "  ", "\n", "\t", ";", "{", "}", "*", "as", "x",
+        "a_1", "'", '"', ".", "/", "./a.js", "'./b.js'", '"../c.js"', "é", "\u3000", "(", ")",
+        "import ", " from ", "* as ns ", " import ", " export ",
+    ]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_lower_js_pieces)
+def test_js_module_matchers_match_djangos_regexes_where_django_is_right(text: str) -> None:
+    from collectstatic._jsmodules import export_matches, import_matches
+
+    assume(django_is_right(text))
     import_re, export_re = rewrite.DJANGO_JS_MODULE_RES
     assert list(import_matches(text)) == _spans(import_re.finditer(text))
     assert list(export_matches(text)) == _spans(export_re.finditer(text))
@@ -574,14 +670,28 @@ def test_js_module_matchers_match_djangos_regexes(text: str) -> None:
     "import { a } from './a.js';\nimport {b,\n c} from \"../b.js\";",
     "import * as ns from './n.js'", "import * as xfrom'./y.js'", "export { q } from './q.js'",
     "import a\nimport b from './b.js'", "import a; import b from './b.js'",
-    "imPort x FROM './x.js'", "import{a}from'./a.js'",
+    "import{a}from'./a.js'", "x;import{a}from'./a.js'",
 ])
 def test_js_module_matchers_on_examples(text: str) -> None:
     from collectstatic._jsmodules import export_matches, import_matches
 
+    assert django_is_right(text)
     import_re, export_re = rewrite.DJANGO_JS_MODULE_RES
     assert list(import_matches(text)) == _spans(import_re.finditer(text))
     assert list(export_matches(text)) == _spans(export_re.finditer(text))
+
+
+@pytest.mark.parametrize("text", [
+    "imPort x FROM './x.js'", "IMPORT from './b.js'", "ximport y from './a.js'",
+    "import { readHotReloadableExport } from './b.js'", "export {a} FROM './a.js'",
+])
+def test_django_is_wrong_where_the_matchers_differ(text: str) -> None:
+    from collectstatic._jsmodules import export_matches, import_matches
+
+    assert not django_is_right(text)
+    import_re, export_re = rewrite.DJANGO_JS_MODULE_RES
+    assert (list(import_matches(text)), list(export_matches(text))) != \
+        (_spans(import_re.finditer(text)), _spans(export_re.finditer(text)))
 
 
 def test_js_modules_is_linear_on_imports_without_semicolons() -> None:
