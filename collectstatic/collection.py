@@ -664,11 +664,11 @@ def _copy_hashing(source: str, directory: str | Path | None, tmp_dir: Path,
 
 def _variant_of(name: str) -> str:
     """``css/a.css.gz`` -> ``css/a.css``; other names unchanged."""
-    from .compress import ALGORITHMS
+    from .codecs import ALGORITHMS
 
-    for _, suffix in ALGORITHMS.values():
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
+    for algorithm in ALGORITHMS.values():
+        if name.endswith(algorithm.suffix):
+            return name[: -len(algorithm.suffix)]
     return name
 
 

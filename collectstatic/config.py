@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .codecs import ALGORITHMS, missing_libraries
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -26,7 +27,6 @@ else:  # pragma: no cover - exercised on 3.9/3.10
     import tomli as tomllib
 
 __all__ = [
-    "COMPRESSORS",
     "DEFAULT_IGNORE_PATTERNS",
     "KEYS",
     "STATE_DIR",
@@ -41,12 +41,6 @@ TABLE = "tool.collectstatic"
 DEFAULT_IGNORE_PATTERNS = ("CVS", ".*", "*~")
 # Where our own bookkeeping (collection record, lock, compression cache) lives, inside root.
 STATE_DIR = ".collectstatic"
-COMPRESSORS = {
-    # name: (default level, lowest, highest, the extra that provides it)
-    "gzip": (9, 1, 9, None),
-    "brotli": (11, 0, 11, "brotli"),
-    "zstd": (19, 1, 22, "zstd"),
-}
 
 # key -> (type description, default). "required" has no default.
 KEYS: dict[str, tuple[str, Any]] = {
@@ -123,7 +117,7 @@ class Settings:
         return tuple(seen)
 
     def level(self, algorithm: str) -> int:
-        return self.compress_levels.get(algorithm, COMPRESSORS[algorithm][0])
+        return self.compress_levels.get(algorithm, ALGORITHMS[algorithm].default_level)
 
 
 def load_pyproject(path: Path) -> dict[str, Any]:
@@ -437,14 +431,12 @@ class _Validator:
             return []
         result: list[str] = []
         for index, item in enumerate(value):
-            if not isinstance(item, str) or item not in COMPRESSORS:
-                self.problem(f"{key}[{index}]", "one of " + ", ".join(map(repr, COMPRESSORS)),
+            if not isinstance(item, str) or item not in ALGORITHMS:
+                self.problem(f"{key}[{index}]", "one of " + ", ".join(map(repr, ALGORITHMS)),
                              item)
             elif item not in result:
                 result.append(item)
-        if result:  # (the compressors' module is imported only when one is asked for)
-            from .compress import missing_libraries
-
+        if result:
             self.problems.extend(missing_libraries(result, key=key))
         return result
 
@@ -455,11 +447,11 @@ class _Validator:
             return {}
         levels = {}
         for name, level in value.items():
-            if name not in COMPRESSORS:
-                self.problem(f"{key}.{name}", "one of " + ", ".join(map(repr, COMPRESSORS)),
+            if name not in ALGORITHMS:
+                self.problem(f"{key}.{name}", "one of " + ", ".join(map(repr, ALGORITHMS)),
                              name)
                 continue
-            _, low, high, _ = COMPRESSORS[name]
+            low, high = ALGORITHMS[name].min_level, ALGORITHMS[name].max_level
             if isinstance(level, bool) or not isinstance(level, int) or not low <= level <= high:
                 self.problem(f"{key}.{name}", f"an integer from {low} to {high}", level)
                 continue

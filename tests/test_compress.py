@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
-from collectstatic import compress
+from collectstatic import codecs, compress
+from collectstatic.codecs import load_codecs, missing_libraries
 from collectstatic.compress import (
     compress_outputs,
     default_build_cache_dir,
-    missing_libraries,
     should_compress,
+    worth_keeping,
 )
 from collectstatic.errors import CollectError
 
@@ -165,7 +166,7 @@ def test_skipped_types_empty_files_and_incompressible_bytes_get_no_variant(tmp_p
     (0, 0, False),  # an empty file has no variant
 ])
 def test_the_95_percent_rule(original: int, variant: int, kept: bool) -> None:
-    assert compress._worth_keeping(original, variant) is kept
+    assert worth_keeping(original, variant) is kept
 
 
 def test_the_95_percent_rule_decides_each_algorithm_on_its_own(tmp_path: Path) -> None:
@@ -477,14 +478,13 @@ def test_deleting_the_cache_during_a_run_is_safe(tmp_path: Path,
     expected = variants_on_disk(root)
     for variant in expected:
         (root / variant).unlink()
-    real_lookup = compress._Cache.lookup
+    real_link = os.link
 
-    def lookup_then_delete(self: Any, *args: Any) -> Any:
-        found = real_lookup(self, *args)
-        shutil.rmtree(cache, ignore_errors=True)  # between finding and placing
-        return found
+    def delete_then_link(source: Any, dest: Any, *args: Any, **kwargs: Any) -> Any:
+        shutil.rmtree(cache, ignore_errors=True)  # between finding an entry and placing it
+        return real_link(source, dest, *args, **kwargs)
 
-    monkeypatch.setattr(compress._Cache, "lookup", lookup_then_delete)
+    monkeypatch.setattr(os, "link", delete_then_link)
     result = run(root, files, cache=cache)
     assert variants_on_disk(root) == expected
     assert result.compressed == 2 * N
@@ -516,10 +516,11 @@ def stdlib_zstd() -> Any:
 def zstd_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with each zstd implementation."""
     if request.param == "stdlib":
-        module = stdlib_zstd()
-        monkeypatch.setattr(compress, "_zstd_module", lambda: ("stdlib", module))
+        stdlib_zstd()
+        monkeypatch.setitem(sys.modules, "zstandard", None)
     else:
-        monkeypatch.setattr(compress, "_zstd_module", lambda: ("zstandard", zstandard))
+        monkeypatch.setitem(sys.modules, "compression.zstd", None)
+        monkeypatch.setitem(sys.modules, "backports.zstd", None)
     return str(request.param)
 
 
@@ -651,19 +652,23 @@ def test_memory_stays_flat_on_a_large_file(tmp_path: Path) -> None:
 
 
 @needs_brotli
-@pytest.mark.parametrize("size", [200, 700, 40_000, compress.CHUNK, compress.CHUNK + 1,
-                                  3 * compress.CHUNK + 5])
+@pytest.mark.parametrize("size", [200, 700, 40_000, codecs.CHUNK, codecs.CHUNK + 1,
+                                  3 * codecs.CHUNK + 5])
 def test_brotli_variants_are_the_streaming_encoders_bytes_at_every_size(
         tmp_path: Path, size: int) -> None:
     # Files that fit one read go through brotli's one-shot call (faster, the
     # encoder knows the input); the bytes must be what the stream gives.
-    (codec,) = compress._codecs(["brotli"], {"brotli": 11 if size < 50_000 else 5})
-    source = tmp_path / "a.css"
-    source.write_bytes(text(size, size))
-    assert isinstance(codec.stream(size), compress._OneShot) == (size <= compress.CHUNK)
-    tmp, variant_size, md5 = compress._compress_file(codec, source, tmp_path)
-    assert tmp is not None and md5 == hashlib.md5(source.read_bytes()).hexdigest()
-    streamed = brotli.Compressor(quality=codec.level)
-    expected = streamed.process(source.read_bytes()) + streamed.finish()
-    assert Path(tmp).read_bytes() == expected and variant_size == len(expected)
-    assert brotli.decompress(expected) == source.read_bytes()
+    level = 11 if size < 50_000 else 5
+    (codec,) = load_codecs(["brotli"], {"brotli": level})
+    files = {"a.css": text(size, size)}
+    root = make_root(tmp_path, files)
+    result = run(root, files, ["brotli"], {"brotli": level}, cache=tmp_path / "cache")
+    streamed = brotli.Compressor(quality=level)
+    expected = streamed.process(files["a.css"]) + streamed.finish()
+    assert (root / "a.css.br").read_bytes() == expected
+    assert result.variants["a.css"] == {"br": len(expected)}
+    stream = codec.stream(size)  # the codec's own stream, fed in pieces
+    pieces = [stream.process(files["a.css"][at:at + codecs.CHUNK])
+              for at in range(0, size, codecs.CHUNK)]
+    assert b"".join(pieces) + stream.finish() == expected
+    assert brotli.decompress(expected) == files["a.css"]

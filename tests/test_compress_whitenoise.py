@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from collectstatic.compress import SKIP_COMPRESS_EXTENSIONS, compress_outputs, should_compress
+from collectstatic.codecs import SKIP_COMPRESS_EXTENSIONS
+from collectstatic.compress import compress_outputs, should_compress
 
 pytest.importorskip("brotli")
 whitenoise_compress = pytest.importorskip("whitenoise.compress")
