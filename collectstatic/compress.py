@@ -6,7 +6,9 @@ The rules are WhiteNoise's, which users know, with a longer skip list:
   by default ``codecs.SKIP_COMPRESS_EXTENSIONS``, WhiteNoise's list plus other
   compressed images, archives, audio and video; case-insensitive);
 * a variant is kept only when ``len(variant) / len(original) <= 0.95``; an empty
-  file gets none.
+  file gets none;
+* a variant has its original's modification time, so that servers and caches
+  comparing the two see them as one file.
 
 The algorithms themselves (levels, libraries, streams) are in :mod:`.codecs`.
 
@@ -21,11 +23,14 @@ a corrupt or truncated entry is simply made again. Entries are written to
 run) is always safe: it only costs the time to compress again. The cache is
 best effort: when it cannot be written, compression goes on without it.
 
-Variants are placed into root from the cache by hard link when possible, else
-by copy. A name with nothing at it yet gets the link directly (a link is
-atomic); otherwise the link or copy is made under a temporary name in the
+Variants are placed into root from the cache by hard link when the entry
+already has the variant's mode and modification time (a new entry takes those
+of the first name it is made for), else by copy: a link shares the entry's
+inode with every root and name linked to it, so nothing here ever changes an
+entry's metadata. A name with nothing at it yet gets the link directly (a link
+is atomic); otherwise the link or copy is made under a temporary name in the
 caller's ``tmp_dir`` and renamed into place. A variant already linked to its
-entry is left untouched.
+entry, or already a copy of it with the right time and mode, is left untouched.
 
 Use: ``compress_outputs(root, [(name, md5), ...], settings.compress, levels,
 tmp_dir=..., cache_dir=..., workers=..., file_mode=..., skip=...)`` after the
@@ -377,7 +382,8 @@ class _EntryGone(Exception):
 
 def _wanted(info: os.stat_result, times: tuple[int, int], file_mode: int | None) -> bool:
     """Whether a file has a variant's modification time and mode."""
-    return file_mode is None or stat.S_IMODE(info.st_mode) == file_mode
+    return info.st_mtime_ns == times[1] and (
+        file_mode is None or stat.S_IMODE(info.st_mode) == file_mode)
 
 
 def _place(entry: str, dest: str, times: tuple[int, int], tmp_dir: str,
@@ -397,11 +403,14 @@ def _place(entry: str, dest: str, times: tuple[int, int], tmp_dir: str,
     linkable = have is not None and _wanted(have, times, file_mode)
     if linkable and _linked_in_place(entry, dest, have):
         return
+    if have is not None and not linkable and _copy_in_place(entry, dest, have, times, file_mode):
+        return
     tmp = None
     try:
         tmp = _link_tmp(entry, tmp_dir) if linkable else None
         if tmp is None:
             tmp = _copy_tmp(entry, tmp_dir, file_mode)
+            os.utime(tmp, ns=times)
         os.replace(tmp, dest)
     except OSError as exc:
         _unlink_quietly(tmp)
@@ -521,6 +530,9 @@ class _Maker:
         linked there as it is (nothing links to it yet)."""
         if self.file_mode is not None and self.file_mode & 0o400:
             os.chmod(path, self.file_mode)
+        targets = self.targets(codec, content)
+        if targets:
+            os.utime(path, ns=targets[0].times)
 
 
 # -- the run ------------------------------------------------------------------------

@@ -439,6 +439,75 @@ def test_file_mode(tmp_path: Path) -> None:
         assert (root / ("a.css" + SUFFIX[algorithm])).stat().st_mode & 0o777 == 0o640
 
 
+# -- modification times --------------------------------------------------------------
+
+def mtimes(root: Path, names: Any) -> dict[str, int]:
+    return {name: (root / name).stat().st_mtime_ns for name in names}
+
+
+def entries(cache: Path) -> dict[str, tuple[int, int]]:
+    """Every cache entry: (inode, mtime)."""
+    return {p.relative_to(cache).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted((cache / "v1").rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_variants_have_their_originals_mtime(tmp_path: Path, cached: bool) -> None:
+    files = {"css/a.css": text(41, 6000), "js/b.js": text(42, 6000)}
+    root = make_root(tmp_path, files)
+    os.utime(root / "css/a.css", ns=(1_600_000_000_123_456_789, 1_600_000_000_123_456_789))
+    os.utime(root / "js/b.js", ns=(1_500_000_000_000_000_001, 1_500_000_000_000_000_001))
+    result = run(root, files, cache=tmp_path / "cache" if cached else None)
+    assert len(result.files) == 2 * N
+    for variant in result.files:
+        original = variant.rsplit(".", 1)[0]
+        assert mtimes(root, [variant])[variant] == mtimes(root, [original])[original]
+
+
+def test_names_sharing_content_keep_their_own_mtimes_and_entries_are_never_changed(
+        tmp_path: Path) -> None:
+    data = text(43, 8000)
+    files = {"app.css": data, "app.0123456789ab.css": data, "copy/app.css": data}
+    first, second = make_root(tmp_path, files, "one"), make_root(tmp_path, files, "two")
+    for number, name in enumerate(sorted(files)):
+        os.utime(first / name, ns=(10**18 + number, 10**18 + number))
+        os.utime(second / name, ns=(2 * 10**18 + number, 2 * 10**18 + number))
+    cache = tmp_path / "cache"
+    assert run(first, files, cache=cache).compressed == N
+    made = entries(cache)
+    assert run(second, files, cache=cache).cached == N  # the same entries, other times
+    assert entries(cache) == made
+    for root in (first, second):
+        for name in files:
+            for algorithm in ALL:
+                variant = name + SUFFIX[algorithm]
+                assert mtimes(root, [variant])[variant] == mtimes(root, [name])[name]
+                assert decompress(algorithm, (root / variant).read_bytes()) == data
+    assert variants_on_disk(first) == variants_on_disk(second)
+
+
+def test_a_touched_original_gives_its_variant_the_new_mtime(tmp_path: Path) -> None:
+    data = text(44, 8000)
+    files = {"a.css": data, "b.css": data}
+    root = make_root(tmp_path, files)
+    os.utime(root / "a.css", ns=(10**18, 10**18))
+    cache = tmp_path / "cache"
+    run(root, files, cache=cache)
+    made, before = entries(cache), variants_on_disk(root)
+    kept = {p: (root / p).stat() for p in before}
+    again = run(root, files, cache=cache)  # nothing changed: nothing is rewritten
+    assert (again.compressed, again.cached) == (0, N)
+    assert {p: ((root / p).stat().st_ino, (root / p).stat().st_mtime_ns) for p in before} == {
+        p: (info.st_ino, info.st_mtime_ns) for p, info in kept.items()}
+    os.utime(root / "a.css", ns=(3 * 10**17, 3 * 10**17))  # same bytes, new mtime
+    run(root, files, cache=cache)
+    for algorithm in ALL:
+        assert mtimes(root, ["a.css" + SUFFIX[algorithm]])["a.css" + SUFFIX[algorithm]] == \
+            3 * 10**17
+    assert variants_on_disk(root) == before
+    assert entries(cache) == made
+
+
 def test_a_cache_with_nothing_for_a_codec_is_not_searched(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A first run looks up no entry (two failed file system calls per variant

@@ -70,6 +70,40 @@ def test_gzip_is_deterministic(tmp_path: Path) -> None:
     assert gz[4:8] == b"\0\0\0\0" and not gz[3] & 0x08  # mtime 0, no file name
 
 
+def variant_mtimes(out: Path) -> dict[str, tuple[int, int]]:
+    """Every variant's mtime, and its original's."""
+    return {name: ((out / name).stat().st_mtime_ns, (out / name[:-3]).stat().st_mtime_ns)
+            for name in tree_bytes(out) if name.endswith((".gz", ".br"))}
+
+
+def test_variants_have_their_originals_mtime_after_each_run(tmp_path: Path) -> None:
+    make(tmp_path)
+    cli("collect", "--noinput", cwd=tmp_path)
+    first = variant_mtimes(tmp_path / "out")
+    assert len(first) == 12  # 3 files, plain and hashed, 2 algorithms
+    assert all(variant == original for variant, original in first.values()), first
+    (tmp_path / "s/js/app.js").write_text("function g(a) { return a * 2; }\n" * 200)
+    cli("collect", "--noinput", cwd=tmp_path)
+    second = variant_mtimes(tmp_path / "out")
+    assert all(variant == original for variant, original in second.values()), second
+    for name in ("css/site.css.gz", "css/site.css.br"):  # unchanged: left as they were
+        assert second[name] == first[name]
+
+
+def test_wheels_with_variants_are_reproducible(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from .test_hatch_hook import build_wheel, make_project
+
+    project = make_project(tmp_path / "p", collectstatic='compress = ["gzip", "brotli"]\n',
+                           files={"src/pkg/static/pkg/css/big.css": CSS.replace("url", "u")})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    first = build_wheel(project, tmp_path / "one").read_bytes()
+    os.utime(project / "src/pkg/static/pkg/css/big.css")  # new mtime, same bytes
+    second = build_wheel(project, tmp_path / "two").read_bytes()
+    assert first == second
+    assert b"big.css.br" in first and b"big.css.gz" in first
+
+
 def test_warm_run_compresses_nothing_and_one_change_recompresses_its_own(tmp_path: Path
                                                                           ) -> None:
     make(tmp_path)
