@@ -976,7 +976,8 @@ class _Run:
         settings = self.settings
         return _fingerprint([settings.static_url, settings.js_modules,
                              settings.strict, self.keep_plain, settings.manifest_name,
-                             [(name, settings.level(name)) for name in settings.compress]])
+                             [(name, settings.level(name)) for name in settings.compress],
+                             settings.compress_skip])
 
     def previous_paths(self, key: str, digests: Mapping[str, str]) -> dict[str, str] | None:
         """The last run's hashed names if its answer stands: same settings
@@ -1047,7 +1048,7 @@ class _Run:
             made = compress_outputs(self.root, sorted(outputs.items()), settings.compress,
                                     {name: settings.level(name) for name in settings.compress},
                                     tmp_dir=self.tmp_dir, cache_dir=cache, workers=settings.workers,
-                                    file_mode=settings.file_mode)
+                                    file_mode=settings.file_mode, skip=settings.compress_skip)
         self.result.warnings.extend(made.warnings)
         self.result.compressed = made.compressed
         self.result.variants = list(made.files)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .codecs import ALGORITHMS, missing_libraries
+from .codecs import ALGORITHMS, SKIP_COMPRESS_EXTENSIONS, missing_libraries
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -57,6 +57,7 @@ KEYS: dict[str, tuple[str, Any]] = {
     "keep-unhashed": ("bool", True),
     "compress": ('list of "gzip", "brotli", "zstd"', []),
     "compress-levels": ("table of algorithm = int", {}),
+    "compress-skip": ("list of file extensions", None),
     "workers": ("int >= 1", None),
     "link": ("bool", False),
     "follow-external-symlinks": ("bool", False),
@@ -64,6 +65,7 @@ KEYS: dict[str, tuple[str, Any]] = {
     "dir-mode": ('octal string such as "0o755"', None),
 }
 
+_EXTENSION = re.compile(r"[^./\\\s\x00-\x1f\x7f]+\Z")  # "png", ".png"; not "tar.gz"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -93,6 +95,7 @@ class Settings:
     keep_unhashed: bool = True
     compress: tuple[str, ...] = ()
     compress_levels: Mapping[str, int] = field(default_factory=dict)
+    compress_skip: tuple[str, ...] = SKIP_COMPRESS_EXTENSIONS  # lowercase, no dot
     workers: int = 1
     link: bool = False
     follow_external_symlinks: bool = False  # symlinks in sources may lead outside the project
@@ -252,6 +255,7 @@ class _Validator:
         static_url = self.static_url(get("static-url", "/static/"))
         compress = self.compress(get("compress", []))
         levels = self.compress_levels(get("compress-levels", {}))
+        skip = self.compress_skip(get("compress-skip"))
         workers = self.workers(get("workers"))
         file_mode = self.mode("file-mode", get("file-mode"))
         dir_mode = self.mode("dir-mode", get("dir-mode"))
@@ -275,6 +279,7 @@ class _Validator:
             keep_unhashed=flags["keep-unhashed"],
             compress=tuple(compress),
             compress_levels=levels,
+            compress_skip=skip,
             workers=workers,
             link=flags["link"],
             follow_external_symlinks=flags["follow-external-symlinks"],
@@ -457,6 +462,22 @@ class _Validator:
                 continue
             levels[name] = level
         return levels
+
+    def compress_skip(self, value: Any) -> tuple[str, ...]:
+        key = self.key("compress-skip")
+        if value is None:
+            return SKIP_COMPRESS_EXTENSIONS
+        if not isinstance(value, list):
+            self.problem(key, 'a list of extensions such as ["png", "woff2"]', value)
+            return SKIP_COMPRESS_EXTENSIONS
+        extensions: dict[str, None] = {}
+        for index, item in enumerate(value):
+            bare = item[1:] if isinstance(item, str) and item.startswith(".") else item
+            if not isinstance(bare, str) or not _EXTENSION.match(bare):
+                self.problem(f"{key}[{index}]", 'a file extension such as "png"', item)
+            else:
+                extensions.setdefault(bare.lower(), None)
+        return tuple(extensions)
 
     def workers(self, value: Any) -> int:
         cores = os.cpu_count() or 1

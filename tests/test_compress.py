@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -437,6 +438,30 @@ def test_file_mode(tmp_path: Path) -> None:
     for algorithm in ALL:
         assert (other / ("a.css" + SUFFIX[algorithm])).stat().st_mode & 0o777 == 0o604
         assert (root / ("a.css" + SUFFIX[algorithm])).stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize(("skip", "compressed"), [
+    (None, {"css/app.css", "js/app.js"}),
+    ([], {"css/app.css", "js/app.js", "img/photo.png", "img/more.PNG"}),
+    (["css", "png"], {"js/app.js"}),
+])
+def test_skip_names_the_extensions_left_alone(tmp_path: Path, skip: Any, compressed: set[str]
+                                               ) -> None:
+    files = {"css/app.css": text(45, 5000), "js/app.js": text(46, 5000),
+             "img/photo.png": text(47, 5000), "img/more.PNG": text(48, 5000)}
+    root = make_root(tmp_path, files)
+    result = run(root, files, ["gzip"], skip=skip)
+    assert set(result.variants) == compressed
+    assert {name[:-3] for name in variants_on_disk(root)} == compressed
+
+
+def test_the_default_skip_list_is_the_documented_one() -> None:
+    from .support import REPO
+
+    text = (REPO / "docs/configuration.md").read_text(encoding="utf-8")
+    paragraph = text.split("- **`compress-skip`**", 1)[1].split("\n- **", 1)[0]
+    listed = re.findall(r"`([a-z0-9]+)`", paragraph.split("The default is", 1)[1])
+    assert sorted(listed) == sorted(codecs.SKIP_COMPRESS_EXTENSIONS)
 
 
 # -- modification times --------------------------------------------------------------

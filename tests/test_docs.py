@@ -123,7 +123,8 @@ def test_config_types_match() -> None:
         assert row[1].replace("`", "") == KEYS[key][0], key
 
 
-PHRASES = {"required": "root", "number of cores": "workers", "unset": None}
+PHRASES = {"required": "root", "number of cores": "workers", "unset": None,
+           "the list below": "compress-skip"}
 
 
 def test_config_defaults_match(tmp_path: Path) -> None:
