@@ -1,19 +1,16 @@
 """Precompressed siblings (``x.css.gz``, ``x.css.br``, ``x.css.zst``), made once per content.
 
-The rules are WhiteNoise's, which users know:
+The rules are WhiteNoise's, which users know, with a longer skip list:
 
-* files whose type is already compressed are skipped (:func:`should_compress`,
-  WhiteNoise's ``SKIP_COMPRESS_EXTENSIONS`` plus a few more, case-insensitive);
+* files whose type is compressed already are skipped (:func:`should_compress`;
+  by default ``codecs.SKIP_COMPRESS_EXTENSIONS``, WhiteNoise's list plus other
+  compressed images, archives, audio and video; case-insensitive);
 * a variant is kept only when ``len(variant) / len(original) <= 0.95``; an empty
-  file gets none.
+  file gets none;
+* a variant has its original's modification time, so that servers and caches
+  comparing the two see them as one file.
 
-Output is deterministic: gzip is written exactly as WhiteNoise writes it
-(``GzipFile`` with no file name and mtime 0), brotli and zstd are
-single-threaded, so the same bytes and level give the same variant run after
-run. A zstd window never exceeds 8 MiB (RFC 9659), so browsers can decode
-every level.
-
-Compression streams in fixed-size chunks: memory does not grow with the file.
+The algorithms themselves (levels, libraries, streams) are in :mod:`.codecs`.
 
 Every result is kept in a content-keyed cache, a directory laid out as::
 
@@ -26,26 +23,28 @@ a corrupt or truncated entry is simply made again. Entries are written to
 run) is always safe: it only costs the time to compress again. The cache is
 best effort: when it cannot be written, compression goes on without it.
 
-Variants are placed into root from the cache by hard link when possible, else
-by copy. A name with nothing at it yet gets the link directly (a link is
-atomic); otherwise the link or copy is made under a temporary name in the
+Variants are placed into root from the cache by hard link when the entry
+already has the variant's mode and modification time (a new entry takes those
+of the first name it is made for), else by copy: a link shares the entry's
+inode with every root and name linked to it, so nothing here ever changes an
+entry's metadata. A name with nothing at it yet gets the link directly (a link
+is atomic); otherwise the link or copy is made under a temporary name in the
 caller's ``tmp_dir`` and renamed into place. A variant already linked to its
-entry is left untouched.
+entry, or already a copy of it with the right time and mode, is left untouched.
 
 Use: ``compress_outputs(root, [(name, md5), ...], settings.compress, levels,
-tmp_dir=..., cache_dir=..., workers=..., file_mode=...)`` after the outputs are
-written; record ``result.variants`` in the manifest and treat ``result.files``
-as outputs of the run (a variant that is no longer made is the caller's to
-delete, as it knows what earlier runs wrote). The cache grows with each new
-content and is never pruned here.
+tmp_dir=..., cache_dir=..., workers=..., file_mode=..., skip=...)`` after the
+outputs are written; record ``result.variants`` in the manifest and treat
+``result.files`` as outputs of the run (a variant that is no longer made is
+the caller's to delete, as it knows what earlier runs wrote). The cache grows
+with each new content and is never pruned here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gzip
+import enum
 import hashlib
-import importlib
 import itertools
 import os
 import re
@@ -54,323 +53,100 @@ import stat
 import sys
 import threading
 import time
-import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Optional
+from typing import Any, BinaryIO, Callable, NamedTuple, Optional
 
-from .config import COMPRESSORS
+from .codecs import ALGORITHMS, CHUNK, SKIP_COMPRESS_EXTENSIONS, Codec, load_codecs
 from .errors import CollectError
 
 __all__ = [
-    "ALGORITHMS",
     "CACHE_ENV",
-    "SKIP_COMPRESS_EXTENSIONS",
     "CompressResult",
     "compress_outputs",
     "default_build_cache_dir",
-    "missing_libraries",
     "should_compress",
     "variant_name",
+    "worth_keeping",
 ]
 
-# algorithm -> (HTTP content-coding, file suffix). Order is the order of variants in results.
-ALGORITHMS: dict[str, tuple[str, str]] = {
-    "gzip": ("gzip", ".gz"),
-    "brotli": ("br", ".br"),
-    "zstd": ("zstd", ".zst"),
-}
-# The defaults live with the rest of the configuration (config.COMPRESSORS).
-DEFAULT_LEVELS = {name: spec[0] for name, spec in COMPRESSORS.items()}
 CACHE_ENV = "COLLECTSTATIC_CACHE_DIR"
 CACHE_FORMAT = "v1"  # bump when the bytes we would produce for a (content, level) change
-
-# WhiteNoise's SKIP_COMPRESS_EXTENSIONS (6.x), unchanged, as the floor...
-_WHITENOISE_SKIP = (
-    "jpg", "jpeg", "png", "gif", "webp",
-    "zip", "gz", "tgz", "bz2", "tbz", "xz", "br",
-    "swf", "flv",
-    "woff", "woff2",
-    "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv",
-)
-# ...plus other formats that are compressed already.
-_MORE_SKIP = (
-    # images
-    "avif", "heic", "heif", "jxl", "jp2", "apng",
-    # archives and compressed streams
-    "zst", "zstd", "lz", "lz4", "lzma", "txz", "tbz2", "7z", "rar", "jar", "whl", "apk",
-    "dmg", "cab", "deb", "rpm", "epub", "docx", "xlsx", "pptx", "odt", "ods", "odp",
-    # audio
-    "mp3", "m4a", "aac", "ogg", "oga", "opus", "flac", "weba",
-    # video
-    "mkv", "ogv", "m2ts", "mts",
-)
-SKIP_COMPRESS_EXTENSIONS: tuple[str, ...] = _WHITENOISE_SKIP + _MORE_SKIP
-_SKIP = frozenset(SKIP_COMPRESS_EXTENSIONS)
-
 RATIO = 0.95  # WhiteNoise: keep a variant when compressed / original <= 0.95
-CHUNK = 1 << 20
-ZSTD_MAX_WINDOW_LOG = 23  # 8 MiB: what HTTP clients must support (RFC 9659)
+_SKIP = frozenset(SKIP_COMPRESS_EXTENSIONS)
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _STALE_TMP_SECONDS = 24 * 3600
 
 
-def should_compress(name: str) -> bool:
-    """Whether ``name``'s type is worth trying (case-insensitive on the extension)."""
+def should_compress(name: str, skip: Collection[str] = _SKIP) -> bool:
+    """Whether ``name``'s type is worth trying: its extension, lowercased, is not in ``skip``.
+
+    ``skip`` holds lowercase extensions without the dot (``"png"``).
+    """
     base = name.rsplit("/", 1)[-1]
     if "." not in base:
         return True
-    return base.rsplit(".", 1)[1].lower() not in _SKIP
+    return base.rsplit(".", 1)[1].lower() not in skip
 
 
 def variant_name(name: str, algorithm: str) -> str:
     """``css/app.css`` + ``brotli`` -> ``css/app.css.br``."""
-    return name + ALGORITHMS[algorithm][1]
+    return name + ALGORITHMS[algorithm].suffix
 
 
-# -- libraries ----------------------------------------------------------------------
+# -- the records --------------------------------------------------------------------
 
-def _import(module: str) -> Any:
-    """The module, or None when it is not installed (or blocked in sys.modules)."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
+class _Target(NamedTuple):
+    """An output that gets variants, and what its variants take from it."""
 
-
-def _zstd_module() -> tuple[str, Any]:
-    """("stdlib", compression.zstd or its backport) or ("zstandard", zstandard) or ("", None)."""
-    if sys.version_info >= (3, 14):
-        stdlib = _import("compression.zstd")
-        if stdlib is not None:
-            return "stdlib", stdlib
-    module = _import("zstandard")
-    if module is not None:
-        return "zstandard", module
-    backport = _import("backports.zstd")  # the same API as compression.zstd
-    return ("stdlib", backport) if backport is not None else ("", None)
-
-
-def _library_problem(algorithm: str) -> str | None:
-    """Why ``algorithm`` cannot run here, or None when it can."""
-    if algorithm == "brotli" and _import("brotli") is None:
-        return 'needs the brotli package: pip install "collectstatic[brotli]"'
-    if algorithm == "zstd" and _zstd_module()[1] is None:
-        if sys.version_info >= (3, 14):
-            return ("needs compression.zstd (this Python was built without it) or the "
-                    "zstandard package: pip install zstandard")
-        return 'needs the zstandard package: pip install "collectstatic[zstd]"'
-    return None
-
-
-def missing_libraries(algorithms: Iterable[str], key: str = "compress") -> list[str]:
-    """One message per algorithm whose library is not installed, named by its index.
-
-    ``missing_libraries(["gzip", "brotli"])`` without brotli ->
-    ``['compress[1]: "brotli" needs the brotli package: pip install "collectstatic[brotli]"']``.
-    """
-    problems = []
-    for index, algorithm in enumerate(algorithms):
-        problem = _library_problem(algorithm)
-        if problem:
-            problems.append(f'{key}[{index}]: "{algorithm}" {problem}')
-    return problems
-
-
-# -- codecs: (level, size) -> a compressor with process()/finish(); a reader ----------
-
-class _Sink:
-    """A write-only file object that hands back what was written since the last take()."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self.parts)
-        self.parts.clear()
-        return data
-
-
-class _GzipStream:
-    # Exactly WhiteNoise's gzip (GzipFile, filename "", mtime 0), fed in chunks.
-    def __init__(self, level: int) -> None:
-        self.sink = _Sink()
-        self.file = gzip.GzipFile(filename="", mode="wb", fileobj=self.sink,  # type: ignore[arg-type]
-                                  compresslevel=level, mtime=0)
-
-    def process(self, data: bytes) -> bytes:
-        self.file.write(data)
-        return self.sink.take()
-
-    def finish(self) -> bytes:
-        self.file.close()
-        return self.sink.take()
-
-
-class _ZstdStdlibStream:
-    def __init__(self, module: Any, level: int, size: int) -> None:
-        parameter = module.CompressionParameter
-        options = {parameter.compression_level: level}
-        if level > 19:  # levels 20-22 widen the window past 8 MiB
-            options[parameter.window_log] = ZSTD_MAX_WINDOW_LOG
-        self.compressor = module.ZstdCompressor(options=options)
-        if hasattr(self.compressor, "set_pledged_input_size"):
-            self.compressor.set_pledged_input_size(size)
-
-    def process(self, data: bytes) -> bytes:
-        return self.compressor.compress(data)  # type: ignore[no-any-return]
-
-    def finish(self) -> bytes:
-        return self.compressor.flush()  # type: ignore[no-any-return]
-
-
-def _zstandard_stream(module: Any, level: int, size: int) -> Any:
-    if level <= 19:
-        compressor = module.ZstdCompressor(level=level)
-    else:
-        params = module.ZstdCompressionParameters.from_level(level, source_size=size)
-        if params.window_log > ZSTD_MAX_WINDOW_LOG:
-            params = module.ZstdCompressionParameters.from_level(
-                level, source_size=size, window_log=ZSTD_MAX_WINDOW_LOG)
-        compressor = module.ZstdCompressor(compression_params=params)
-    stream = compressor.compressobj(size=size)
-
-    class _Stream:
-        process = stream.compress
-
-        @staticmethod
-        def finish() -> bytes:
-            return stream.flush()  # type: ignore[no-any-return]
-
-    return _Stream()
-
-
-class _BrotliReader:
-    """``read(n)`` over a brotli stream with bounded output per call."""
-
-    def __init__(self, module: Any, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.decompressor = module.Decompressor()
-        self.limited = hasattr(self.decompressor, "can_accept_more_data")
-        self.eof = False
-
-    def read(self, size: int) -> bytes:
-        while not self.eof:
-            if self.limited and not self.decompressor.can_accept_more_data():
-                data = self.decompressor.process(b"", output_buffer_limit=size)
-            else:
-                piece = self.raw.read(1 << 16)
-                if not piece:
-                    if not self.decompressor.is_finished():
-                        raise ValueError("truncated brotli stream")
-                    self.eof = True
-                    return b""
-                if self.limited:
-                    data = self.decompressor.process(piece, output_buffer_limit=size)
-                else:  # brotli < 1.2: output not bounded, input pieces are small
-                    data = self.decompressor.process(piece)
-            if data:
-                return data  # type: ignore[no-any-return]
-        return b""
-
-
-def _library(algorithm: str) -> tuple[str, Any]:
-    """(version tag for the cache, module); CollectError when not installed."""
-    problem = _library_problem(algorithm)
-    if problem:
-        raise CollectError(f'compress: "{algorithm}" {problem}')
-    if algorithm == "gzip":
-        return f"zlib{zlib.ZLIB_RUNTIME_VERSION}", zlib
-    if algorithm == "brotli":
-        module = _import("brotli")
-        return f"brotli{getattr(module, '__version__', 'unknown')}", module
-    kind, module = _zstd_module()
-    if kind == "stdlib":  # its window cap for levels 20-22 is set another way: own entries
-        return f"zstd{module.zstd_version}-std", module
-    return "zstd" + ".".join(map(str, module.ZSTD_VERSION)), module
-
-
-class _OneShot:
-    """A compressor's one-shot call behind the streaming interface.
-
-    For brotli it gives the same bytes as the streaming encoder and takes
-    about 8% less time (measured on the benchmark's CSS/JS at quality 11):
-    the encoder knows the whole input. Only for inputs that fit in memory
-    anyway (one read).
-    """
-
-    def __init__(self, compress: Callable[[bytes], bytes]) -> None:
-        self.compress = compress
-        self.parts: list[bytes] = []
-
-    def process(self, chunk: bytes) -> bytes:
-        self.parts.append(chunk)
-        return b""
-
-    def finish(self) -> bytes:
-        return self.compress(b"".join(self.parts))
+    name: str  # root-relative, posix
+    md5: Optional[str]  # None: not given, computed
+    size: int
+    times: tuple[int, int]  # (atime, mtime) in ns
 
 
 @dataclass(frozen=True)
-class _Codec:
-    algorithm: str
-    level: int
-    version: str
-    module: Any
+class _Content:
+    """Distinct bytes among the targets: compressed once per codec."""
 
-    @property
-    def suffix(self) -> str:
-        return ALGORITHMS[self.algorithm][1]
-
-    @property
-    def encoding(self) -> str:
-        return ALGORITHMS[self.algorithm][0]
-
-    def stream(self, size: int) -> Any:
-        if self.algorithm == "gzip":
-            return _GzipStream(self.level)
-        if self.algorithm == "brotli":
-            if size <= CHUNK:  # one read: the one-shot call, same bytes, faster
-                return _OneShot(lambda data: self.module.compress(data, quality=self.level))
-            return self.module.Compressor(quality=self.level)
-        if hasattr(self.module, "ZstdFile"):
-            return _ZstdStdlibStream(self.module, self.level, size)
-        return _zstandard_stream(self.module, self.level, size)
-
-    def reader(self, raw: BinaryIO) -> Any:
-        if self.algorithm == "gzip":
-            return gzip.GzipFile(fileobj=raw, mode="rb")
-        if self.algorithm == "brotli":
-            return _BrotliReader(self.module, raw)
-        if hasattr(self.module, "ZstdFile"):
-            return self.module.ZstdFile(raw)
-        return self.module.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    md5: str
+    size: int
+    targets: tuple[_Target, ...]  # every output with these bytes, by name
 
 
-def _codecs(algorithms: Iterable[str], levels: Mapping[str, int] | None) -> list[_Codec]:
-    wanted = list(dict.fromkeys(algorithms))
-    unknown = [name for name in wanted if name not in ALGORITHMS]
-    if unknown:
-        raise ValueError(f"unknown compression algorithm {unknown[0]!r}")
-    problems = [f'"{name}" {_library_problem(name)}' for name in wanted
-                if _library_problem(name)]
-    if problems:
-        raise CollectError("compress: " + "; ".join(problems))
-    codecs = []
-    for name in wanted:
-        level = (levels or {}).get(name, DEFAULT_LEVELS[name])
-        version, module = _library(name)
-        codecs.append(_Codec(name, level, version, module))
-    return codecs
+class _Verdict(enum.Enum):
+    VARIANT = "variant"
+    NOT_WORTH_IT = "not worth it"  # compressed, more than 95% of the original was left
+
+
+class _Found(NamedTuple):
+    """A variant's bytes for one (codec, content), or that none is kept."""
+
+    verdict: _Verdict
+    path: Optional[str] = None  # the cache entry, or a temporary file
+    size: int = 0
+
+
+_NOT_WORTH_IT = _Found(_Verdict.NOT_WORTH_IT)
+
+
+class _Made(NamedTuple):
+    """What compressing a file gave."""
+
+    path: Optional[str]  # a new file, or None when not worth it
+    size: int
+    md5: str  # of the bytes that were read
+
+
+class _Outcome(NamedTuple):
+    """One (codec, content) job's share of the result."""
+
+    codec: Codec
+    content: _Content
+    size: Optional[int]  # the variant's size, None when none is kept
+    fresh: bool  # compressed in this run, not found in the cache
 
 
 # -- files --------------------------------------------------------------------------
@@ -415,66 +191,82 @@ def _md5_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-class _NotWorthIt(Exception):
-    pass
+def _same_bytes(one: str, other: str) -> bool:
+    try:
+        with open(one, "rb") as first, open(other, "rb") as second:
+            while True:
+                chunk = first.read(CHUNK)
+                if chunk != second.read(CHUNK):
+                    return False
+                if not chunk:
+                    return True
+    except OSError:
+        return False
 
 
-def _compress_file(codec: _Codec, source: str | Path,
-                   out_dir: str | Path) -> tuple[str | None, int, str]:
-    """Compress ``source`` into a new file in ``out_dir``.
+# -- compressing --------------------------------------------------------------------
 
-    Returns (that file or None when not worth it, variant size, md5 of what was read).
+def worth_keeping(original_size: int, variant_size: int) -> bool:
+    """WhiteNoise's rule: ``variant / original <= 0.95``; an empty original has no variant."""
+    return original_size > 0 and variant_size / original_size <= RATIO
+
+
+def _pump(codec: Codec, source: str, handle: BinaryIO, out: BinaryIO, digest: Any
+          ) -> int | None:
+    """Compress ``handle`` into ``out``: the variant's size, None when not worth it.
+
     Stops early once the output passes 95% of the input: it can only grow.
     """
+    size = os.fstat(handle.fileno()).st_size
+    stream = codec.stream(size)
+    read = written = 0
+    while True:
+        try:
+            chunk = handle.read(CHUNK)
+        except OSError as exc:
+            raise CollectError(f"{source}: cannot read ({exc.strerror})") from None
+        data = stream.process(chunk) if chunk else stream.finish()
+        read += len(chunk)
+        digest.update(chunk)
+        if data:
+            out.write(data)
+            written += len(data)
+            if size and not worth_keeping(size, written):
+                return None
+        if not chunk:
+            return written if worth_keeping(read, written) else None
+
+
+def _compress_file(codec: Codec, source: str, out_dir: str) -> _Made:
+    """Compress ``source`` into a new file in ``out_dir``."""
     digest = hashlib.md5()
     try:
-        handle = open(source, "rb")  # noqa: SIM115 - closed below
+        handle = open(source, "rb")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         raise CollectError(f"{source}: cannot read ({exc.strerror})") from None
-    tmp: str | None = None
     with handle:
-        size = os.fstat(handle.fileno()).st_size
         try:
             tmp, fd = _open_new(out_dir)
         except OSError as exc:
             raise CollectError(f"{out_dir}: cannot write ({exc.strerror})") from None
-        written = 0
         try:
             with open(fd, "wb") as out:
-                stream = codec.stream(size)
-                read = 0
-                while True:
-                    try:
-                        chunk = handle.read(CHUNK)
-                    except OSError as exc:
-                        raise CollectError(f"{source}: cannot read ({exc.strerror})") from None
-                    data = stream.process(chunk) if chunk else stream.finish()
-                    read += len(chunk)
-                    digest.update(chunk)
-                    if data:
-                        out.write(data)
-                        written += len(data)
-                        if size and not _worth_keeping(size, written):
-                            raise _NotWorthIt  # it can only grow
-                    if not chunk:
-                        break
-            if not _worth_keeping(read, written):
-                raise _NotWorthIt
-        except _NotWorthIt:
-            _unlink_quietly(tmp)
-            for chunk in iter(lambda: handle.read(CHUNK), b""):  # finish the md5
-                digest.update(chunk)
-            return None, 0, digest.hexdigest()
+                written = _pump(codec, source, handle, out, digest)
         except OSError as exc:
             _unlink_quietly(tmp)
             raise CollectError(f"{tmp}: cannot write ({exc.strerror})") from None
         except BaseException:
             _unlink_quietly(tmp)
             raise
-    return tmp, written, digest.hexdigest()
+        if written is None:
+            _unlink_quietly(tmp)
+            for chunk in iter(lambda: handle.read(CHUNK), b""):  # the md5 names the entry
+                digest.update(chunk)
+            return _Made(None, 0, digest.hexdigest())
+    return _Made(tmp, written, digest.hexdigest())
 
 
-def _decompresses_to(codec: _Codec, path: str | Path, md5: str) -> bool:
+def _decompresses_to(codec: Codec, path: str | Path, md5: str) -> bool:
     """Whether the variant at ``path`` decompresses to content with this md5."""
     digest = hashlib.md5()
     try:
@@ -501,6 +293,7 @@ class _Cache:
 
     @classmethod
     def open(cls, directory: Path | None) -> tuple[_Cache | None, str | None]:
+        """(the cache, None), or (None, a warning) when it cannot be used."""
         if directory is None:
             return None, None
         cache = cls(Path(directory))
@@ -516,57 +309,59 @@ class _Cache:
                           f"compressing without it")
         return cache, None
 
-    def codec_dir(self, codec: _Codec) -> str:
-        return os.path.join(self.root, f"{codec.algorithm}-{codec.level}-{codec.version}")
+    def codec_dir(self, codec: Codec) -> str:
+        return os.path.join(self.root, f"{codec.name}-{codec.level}-{codec.version}")
 
-    def note_empty(self, codecs: Iterable[_Codec]) -> None:
+    def note_empty(self, codecs: Iterable[Codec]) -> None:
         """Remember which codecs have no entries yet: a cold run looks nothing up.
 
         Entries another process adds meanwhile are only missed, never wrong.
         """
-        self.empty = {codec.algorithm for codec in codecs
+        self.empty = {codec.name for codec in codecs
                       if not os.path.isdir(self.codec_dir(codec))}
 
-    def entry(self, codec: _Codec, md5: str) -> str:
+    def entry(self, codec: Codec, md5: str) -> str:
         return os.path.join(self.codec_dir(codec), md5[:2], md5)
 
-    def lookup(self, codec: _Codec, md5: str, size: int) -> tuple[str, str | None, int] | None:
-        """("variant", entry, size), ("skip", None, 0), or None when not (validly) cached."""
-        if codec.algorithm in self.empty:
+    def lookup(self, codec: Codec, content: _Content) -> _Found | None:
+        """The cached answer for ``content``, or None when it is not (validly) cached."""
+        if codec.name in self.empty:
             return None
-        entry = self.entry(codec, md5)
+        entry = self.entry(codec, content.md5)
         try:
             variant_size = os.stat(entry).st_size
         except OSError:
             variant_size = -1
-        if variant_size >= 0 and _decompresses_to(codec, entry, md5):
-            return "variant", entry, variant_size
+        if variant_size >= 0 and _decompresses_to(codec, entry, content.md5):
+            return _Found(_Verdict.VARIANT, entry, variant_size)
         try:
             with open(entry + ".skip", "rb") as handle:
                 marker = handle.read()
         except OSError:
             return None
-        if marker == _skip_marker(size):
-            return "skip", None, 0
-        return None
+        return _NOT_WORTH_IT if marker == _skip_marker(content.size) else None
 
-    def store(self, codec: _Codec, md5: str, size: int, tmp: str | None) -> str | None:
-        """Move a fresh variant (or a skip marker when ``tmp`` is None) into the cache."""
+    def store(self, codec: Codec, md5: str, tmp: str) -> str | None:
+        """Move a fresh variant into the cache: its entry, or None when that failed."""
+        entry = self.entry(codec, md5)
+        try:
+            self.ensure_dir(os.path.dirname(entry))
+            os.replace(tmp, entry)
+        except OSError:
+            return None
+        return entry
+
+    def store_not_worth_it(self, codec: Codec, md5: str, size: int) -> None:
         entry = self.entry(codec, md5)
         marker = None
         try:
             self.ensure_dir(os.path.dirname(entry))
-            if tmp is None:
-                marker, fd = _open_new(self.tmp)
-                with open(fd, "wb") as out:
-                    out.write(_skip_marker(size))
-                os.replace(marker, entry + ".skip")
-                return None
-            os.replace(tmp, entry)
-            return entry
+            marker, fd = _open_new(self.tmp)
+            with open(fd, "wb") as out:
+                out.write(_skip_marker(size))
+            os.replace(marker, entry + ".skip")
         except OSError:
             _unlink_quietly(marker)
-            return None
 
     def ensure_dir(self, directory: str) -> None:
         if directory not in self.made:
@@ -575,65 +370,169 @@ class _Cache:
                 self.made.add(directory)
 
 
-def _worth_keeping(original_size: int, variant_size: int) -> bool:
-    """WhiteNoise's rule: ``variant / original <= 0.95``; an empty original has no variant."""
-    return original_size > 0 and variant_size / original_size <= RATIO
-
-
 def _skip_marker(size: int) -> bytes:
     return f"not worth it for {size} bytes\n".encode()
 
+
+# -- placing a variant in root --------------------------------------------------------
 
 class _EntryGone(Exception):
     """The cache entry vanished (someone deleted the cache during the run)."""
 
 
-def _place(entry: str | Path, dest: str, tmp_dir: str | Path, file_mode: int | None) -> None:
-    """Put ``entry``'s bytes at ``dest`` atomically: hard link when possible, else copy.
+def _wanted(info: os.stat_result, times: tuple[int, int], file_mode: int | None) -> bool:
+    """Whether a file has a variant's modification time and mode."""
+    return info.st_mtime_ns == times[1] and (
+        file_mode is None or stat.S_IMODE(info.st_mode) == file_mode)
 
-    A link shares the entry's inode, so it is made only when that inode already
-    has the wanted mode: a chmod through one root must not change another's.
+
+def _place(entry: str, dest: str, times: tuple[int, int], tmp_dir: str,
+           file_mode: int | None) -> None:
+    """Put ``entry``'s bytes at ``dest`` atomically, with ``times`` and ``file_mode``.
+
+    A hard link when the entry already has that time and mode (a link shares
+    the entry's inode: changing it through one name would change it for every
+    root linked to it), else a copy.
     """
     try:
-        want = os.stat(entry)
+        have = os.stat(entry)
     except FileNotFoundError:
         raise _EntryGone from None
     except OSError:
-        want = None
-    linkable = False
-    if want is not None and (file_mode is None or stat.S_IMODE(want.st_mode) == file_mode):
-        linkable = True
-        # Nothing at dest yet (a first run): a link made there is atomic as it is.
-        with contextlib.suppress(OSError):
-            os.link(entry, dest)
-            return
-        with contextlib.suppress(OSError):
-            if os.path.samestat(os.lstat(dest), want):
-                return  # already that very file
+        have = None
+    linkable = have is not None and _wanted(have, times, file_mode)
+    if linkable and _linked_in_place(entry, dest, have):
+        return
+    if have is not None and not linkable and _copy_in_place(entry, dest, have, times, file_mode):
+        return
     tmp = None
     try:
-        if linkable:
-            candidate = _tmp_name(tmp_dir)
-            try:
-                os.link(entry, candidate)
-                tmp = candidate
-            except OSError:  # another file system, no hard links here, too many links, ...
-                pass
+        tmp = _link_tmp(entry, tmp_dir) if linkable else None
         if tmp is None:
-            try:
-                source = open(entry, "rb")  # noqa: SIM115 - closed by the with below
-            except FileNotFoundError:
-                raise _EntryGone from None
-            with source:
-                tmp, fd = _open_new(tmp_dir)
-                with open(fd, "wb") as out:
-                    shutil.copyfileobj(source, out, CHUNK)
-            if file_mode is not None:
-                os.chmod(tmp, file_mode)
+            tmp = _copy_tmp(entry, tmp_dir, file_mode)
+            os.utime(tmp, ns=times)
         os.replace(tmp, dest)
     except OSError as exc:
         _unlink_quietly(tmp)
         raise CollectError(f"{dest}: cannot write ({exc.strerror})") from None
+
+
+def _linked_in_place(entry: str, dest: str, have: os.stat_result) -> bool:
+    """Whether ``dest`` is now the entry's inode: linked there, or already so."""
+    with contextlib.suppress(OSError):
+        os.link(entry, dest)  # nothing at dest yet (a first run): atomic as it is
+        return True
+    with contextlib.suppress(OSError):
+        return os.path.samestat(os.lstat(dest), have)
+    return False
+
+
+def _copy_in_place(entry: str, dest: str, have: os.stat_result, times: tuple[int, int],
+                   file_mode: int | None) -> bool:
+    """Whether ``dest`` is already a copy of the entry with the wanted time and mode."""
+    try:
+        info = os.lstat(dest)
+    except OSError:
+        return False
+    return (stat.S_ISREG(info.st_mode) and info.st_size == have.st_size
+            and _wanted(info, times, file_mode) and _same_bytes(entry, dest))
+
+
+def _link_tmp(entry: str, tmp_dir: str) -> str | None:
+    """A new hard link to ``entry`` in ``tmp_dir``, or None when none can be made."""
+    candidate = _tmp_name(tmp_dir)
+    try:
+        os.link(entry, candidate)
+    except OSError:  # another file system, no hard links here, too many links, ...
+        return None
+    return candidate
+
+
+def _copy_tmp(entry: str, tmp_dir: str, file_mode: int | None) -> str:
+    """A new copy of ``entry`` in ``tmp_dir``."""
+    try:
+        source = open(entry, "rb")  # noqa: SIM115 - closed by the with below
+    except FileNotFoundError:
+        raise _EntryGone from None
+    with source:
+        tmp, fd = _open_new(tmp_dir)
+        try:
+            with open(fd, "wb") as out:
+                shutil.copyfileobj(source, out, CHUNK)
+            if file_mode is not None:
+                os.chmod(tmp, file_mode)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+    return tmp
+
+
+# -- the variant maker --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Maker:
+    """Makes (or finds) one codec's variant of one content and places it for every name."""
+
+    root: str
+    names: frozenset[str]  # every output of the run: a variant never replaces one
+    tmp_dir: str
+    file_mode: Optional[int]
+    cache: Optional[_Cache]
+
+    def make(self, job: tuple[Codec, _Content]) -> _Outcome:
+        codec, content = job
+        if self.cache is not None:
+            with contextlib.suppress(_EntryGone):  # the cache was deleted under us
+                return self._make(codec, content, self.cache)
+        return self._make(codec, content, None)
+
+    def _make(self, codec: Codec, content: _Content, cache: _Cache | None) -> _Outcome:
+        found = cache.lookup(codec, content) if cache is not None else None
+        fresh = found is None
+        temporary = None  # a variant made outside the cache, deleted once placed
+        if found is None:
+            found, temporary = self._compress(codec, content, cache)
+        try:
+            if found.verdict is _Verdict.VARIANT and found.path is not None:
+                self._place_all(codec, content, found.path)
+        finally:
+            _unlink_quietly(temporary)
+        size = found.size if found.verdict is _Verdict.VARIANT else None
+        return _Outcome(codec, content, size, fresh)
+
+    def _place_all(self, codec: Codec, content: _Content, path: str) -> None:
+        for target in self.targets(codec, content):
+            dest = os.path.join(self.root, target.name + codec.algorithm.suffix)
+            _place(path, dest, target.times, self.tmp_dir, self.file_mode)
+
+    def targets(self, codec: Codec, content: _Content) -> list[_Target]:
+        """The names that get this codec's variant (those that are not outputs themselves)."""
+        return [target for target in content.targets
+                if target.name + codec.algorithm.suffix not in self.names]
+
+    def _compress(self, codec: Codec, content: _Content, cache: _Cache | None
+                  ) -> tuple[_Found, str | None]:
+        """A new variant, stored in the cache when it can be: (found, temporary file)."""
+        out_dir = cache.tmp if cache is not None and os.path.isdir(cache.tmp) else self.tmp_dir
+        made = _compress_file(codec, os.path.join(self.root, content.targets[0].name), out_dir)
+        if made.path is None:
+            if cache is not None:
+                cache.store_not_worth_it(codec, made.md5, content.size)
+            return _NOT_WORTH_IT, None
+        self._stamp(made.path, codec, content)
+        entry = cache.store(codec, made.md5, made.path) if cache is not None else None
+        if entry is None:  # no cache, or not writable
+            return _Found(_Verdict.VARIANT, made.path, made.size), made.path
+        return _Found(_Verdict.VARIANT, entry, made.size), None
+
+    def _stamp(self, path: str, codec: Codec, content: _Content) -> None:
+        """Give a new variant the mode and time of its first name, so that it can be
+        linked there as it is (nothing links to it yet)."""
+        if self.file_mode is not None and self.file_mode & 0o400:
+            os.chmod(path, self.file_mode)
+        targets = self.targets(codec, content)
+        if targets:
+            os.utime(path, ns=targets[0].times)
 
 
 # -- the run ------------------------------------------------------------------------
@@ -667,127 +566,114 @@ def compress_outputs(
     cache_dir: Path | None = None,
     workers: int = 1,
     file_mode: int | None = None,
+    skip: Iterable[str] | None = None,
 ) -> CompressResult:
     """Write the worthwhile variants of ``items`` beside them in ``root``.
 
     ``items`` are ``(root-relative posix name, md5 hex of its content or None)``;
-    a missing md5 is computed. Files of a skipped type or empty files are left
-    alone. Each distinct content is compressed once per algorithm and level,
-    or not at all when ``cache_dir`` already holds the result. ``tmp_dir``
-    must be on root's file system (it is where variants are staged before an
-    atomic rename). Raises :class:`CollectError` naming the file on I/O
-    problems and when an algorithm's library is missing.
+    a missing md5 is computed. Files whose extension is in ``skip`` (default
+    :data:`codecs.SKIP_COMPRESS_EXTENSIONS`; ``[]`` compresses every type) and
+    empty files are left alone. Each distinct content is compressed once per
+    algorithm and level, or not at all when ``cache_dir`` already holds the
+    result. ``tmp_dir`` must be on root's file system (it is where variants are
+    staged before an atomic rename). Raises :class:`CollectError` naming the
+    file on I/O problems and when an algorithm's library is missing.
     """
-    codecs = _codecs(algorithms, levels)
-    result = CompressResult()
-    items = list(items)
-    names = {name for name, _ in items}
+    try:
+        codecs = load_codecs(algorithms, levels)
+    except LookupError as exc:
+        raise CollectError(f"compress: {exc}") from None
+    given = dict(items)
     cache, warning = _Cache.open(cache_dir)
-    if warning:
-        result.warnings.append(warning)
+    result = CompressResult(warnings=[warning] if warning else [])
     if not codecs:
         return result
-
-    # Which names, and their sizes; empty files have no variants.
-    todo: list[tuple[str, str | None, int]] = []
-    for name, md5 in sorted(dict(items).items()):
-        if not should_compress(name):
-            continue
-        try:
-            size = os.stat(root / name).st_size
-        except OSError as exc:
-            raise CollectError(f"{root / name}: cannot read ({exc.strerror})") from None
-        if size:
-            todo.append((name, md5 if md5 and _MD5.match(md5) else None, size))
-    for name, _, _ in todo:
-        for codec in codecs:
-            clash = variant_name(name, codec.algorithm)
-            if clash in names:
-                result.warnings.append(f"'{clash}' is a collected file: not replaced by the "
-                                       f"compressed variant of '{name}'")
-
-    top = str(root)
+    skipped = _SKIP if skip is None else frozenset(extension.lower() for extension in skip)
+    targets = _targets(root, given, skipped)
+    result.warnings.extend(_clashes(targets, codecs, given))
     if cache is not None:
         cache.note_empty(codecs)
-    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    maker = _Maker(str(root), frozenset(given), str(tmp_dir), file_mode, cache)
+    with _mapper(workers) as run_all:
+        contents = _contents(root, targets, run_all)
+        outcomes = run_all(maker.make, [(codec, content) for content in contents
+                                        for codec in codecs])
+    _fill(result, targets, outcomes, maker)
+    return result
 
-    def run_all(function: Callable[[Any], Any], jobs: list[Any]) -> list[Any]:
-        if pool is None:
-            return [function(job) for job in jobs]
-        return list(pool.map(function, jobs))
 
-    try:
-        unhashed = [name for name, md5, _ in todo if md5 is None]
-        computed = dict(zip(unhashed, run_all(lambda n: _md5_file(root / n), unhashed)))
-        groups: dict[str, list[str]] = {}
-        sizes: dict[str, int] = {}
-        for name, md5, size in todo:
-            key = md5 or computed[name]
-            groups.setdefault(key, []).append(name)
-            sizes[key] = size
-            result.variants[name] = {}
+def _targets(root: Path, given: Mapping[str, str | None], skip: Collection[str]
+             ) -> list[_Target]:
+    """The outputs worth trying, by name, with their sizes and times; empty files have none."""
+    targets = []
+    for name, md5 in sorted(given.items()):
+        if not should_compress(name, skip):
+            continue
+        try:
+            info = os.stat(root / name)
+        except OSError as exc:
+            raise CollectError(f"{root / name}: cannot read ({exc.strerror})") from None
+        if info.st_size:
+            targets.append(_Target(name, md5 if md5 and _MD5.match(md5) else None,
+                                   info.st_size, (info.st_atime_ns, info.st_mtime_ns)))
+    return targets
 
-        def make(codec: _Codec, md5: str, store: _Cache | None) -> tuple[int, bool]:
-            """Variant size (-1: not worth it) and whether it was compressed now."""
-            group = groups[md5]
-            found = store.lookup(codec, md5, sizes[md5]) if store else None
-            fresh = found is None
-            temporary = None  # a variant made outside the cache, deleted once placed
-            if found is None:
-                out_dir = store.tmp if store and os.path.isdir(store.tmp) else tmp_dir
-                tmp, variant_size, actual = _compress_file(codec, os.path.join(top, group[0]),
-                                                           out_dir)
-                if tmp is not None and file_mode is not None and file_mode & 0o400:
-                    os.chmod(tmp, file_mode)  # so that the entry can be hard-linked as is
-                entry = store.store(codec, actual, sizes[md5], tmp) if store else None
-                if tmp is not None and entry is None:  # no cache, or not writable
-                    entry = temporary = tmp
-                found = ("variant", entry, variant_size) if tmp else ("skip", None, 0)
-            kind, entry, variant_size = found
-            try:
-                if kind == "variant" and entry is not None:
-                    for name in group:
-                        dest = variant_name(name, codec.algorithm)
-                        if dest not in names:
-                            _place(entry, os.path.join(top, dest), tmp_dir, file_mode)
-            finally:
-                _unlink_quietly(temporary)
-            return (variant_size if kind == "variant" else -1), fresh
 
-        def job(task: tuple[_Codec, str]) -> tuple[int, bool]:
-            codec, md5 = task
-            if cache is not None:
-                try:
-                    return make(codec, md5, cache)
-                except _EntryGone:  # the cache was deleted under us: do without it
-                    pass
-            return make(codec, md5, None)
+def _clashes(targets: Iterable[_Target], codecs: Sequence[Codec], names: Collection[str]
+             ) -> list[str]:
+    return [f"'{clash}' is a collected file: not replaced by the compressed variant of "
+            f"'{target.name}'"
+            for target in targets for codec in codecs
+            for clash in [target.name + codec.algorithm.suffix] if clash in names]
 
-        # Largest first: the long jobs start early and the pool ends together.
-        tasks = [(codec, md5) for md5 in sorted(groups, key=lambda m: (-sizes[m], m))
-                 for codec in codecs]
-        outcomes = run_all(job, tasks)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
 
-    for (codec, md5), (variant_size, fresh) in zip(tasks, outcomes):
-        if fresh:
+def _contents(root: Path, targets: Sequence[_Target], run_all: _Map) -> list[_Content]:
+    """The distinct contents among ``targets``, largest first (the long jobs start
+    early and the pool ends together)."""
+    unhashed = [target.name for target in targets if target.md5 is None]
+    computed = dict(zip(unhashed, run_all(lambda name: _md5_file(root / name), unhashed)))
+    groups: dict[str, list[_Target]] = {}
+    for target in targets:
+        groups.setdefault(target.md5 or computed[target.name], []).append(target)
+    contents = [_Content(md5, group[0].size, tuple(group)) for md5, group in groups.items()]
+    return sorted(contents, key=lambda content: (-content.size, content.md5))
+
+
+def _fill(result: CompressResult, targets: Iterable[_Target], outcomes: Iterable[_Outcome],
+          maker: _Maker) -> None:
+    """Counts, variant sizes per name (in the table's order of algorithms), files."""
+    found: dict[str, dict[str, int]] = {target.name: {} for target in targets}
+    for outcome in outcomes:
+        if outcome.fresh:
             result.compressed += 1
         else:
             result.cached += 1
-        if variant_size < 0:
+        if outcome.size is None:
             continue
-        for name in groups[md5]:
-            if variant_name(name, codec.algorithm) in names:
-                continue
-            result.variants[name][codec.encoding] = variant_size
-            result.files.append(variant_name(name, codec.algorithm))
-    order = {ALGORITHMS[a][0]: i for i, a in enumerate(ALGORITHMS)}
-    for name, found in result.variants.items():
-        result.variants[name] = dict(sorted(found.items(), key=lambda kv: order[kv[0]]))
+        for target in maker.targets(outcome.codec, outcome.content):
+            found[target.name][outcome.codec.algorithm.coding] = outcome.size
+            result.files.append(target.name + outcome.codec.algorithm.suffix)
+    order = {algorithm.coding: rank for rank, algorithm in enumerate(ALGORITHMS.values())}
+    result.variants = {name: dict(sorted(sizes.items(), key=lambda item: order[item[0]]))
+                       for name, sizes in found.items()}
     result.files.sort()
-    return result
+
+
+_Map = Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
+
+
+@contextlib.contextmanager
+def _mapper(workers: int) -> Iterator[_Map]:
+    """``map`` on a pool of ``workers`` threads (the compressors release the GIL), or
+    in this thread for one."""
+    if workers <= 1:
+        yield lambda function, jobs: [function(job) for job in jobs]
+        return
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        yield lambda function, jobs: list(pool.map(function, jobs))
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 # -- where the cache lives for builds -------------------------------------------------
@@ -814,4 +700,3 @@ def default_build_cache_dir(project_root: Path) -> Path:
     project = str(Path(project_root).resolve())
     tag = hashlib.sha256(project.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return base / "collectstatic" / tag
-

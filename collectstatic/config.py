@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .codecs import ALGORITHMS, SKIP_COMPRESS_EXTENSIONS, missing_libraries
 from .errors import MAX_LISTED, ConfigError
 from .paths import DEFAULT_MANIFEST_NAME, DEFAULT_STATIC_URL, is_within
 
@@ -28,7 +29,6 @@ else:  # pragma: no cover - exercised on 3.9/3.10
     import tomli as tomllib
 
 __all__ = [
-    "COMPRESSORS",
     "DEFAULT_IGNORE_PATTERNS",
     "DEFAULT_MANIFEST_NAME",
     "DEFAULT_STATIC_URL",
@@ -45,12 +45,6 @@ TABLE = "tool.collectstatic"
 DEFAULT_IGNORE_PATTERNS = ("CVS", ".*", "*~")
 # Where our own bookkeeping (collection record, lock, compression cache) lives, inside root.
 STATE_DIR = ".collectstatic"
-COMPRESSORS = {
-    # name: (default level, lowest, highest, the extra that provides it)
-    "gzip": (9, 1, 9, None),
-    "brotli": (11, 0, 11, "brotli"),
-    "zstd": (19, 1, 22, "zstd"),
-}
 
 # key -> (type description, default). "required" has no default.
 KEYS: dict[str, tuple[str, Any]] = {
@@ -67,6 +61,7 @@ KEYS: dict[str, tuple[str, Any]] = {
     "keep-unhashed": ("bool", True),
     "compress": ('list of "gzip", "brotli", "zstd"', []),
     "compress-levels": ("table of algorithm = int", {}),
+    "compress-skip": ("list of file extensions", None),
     "workers": ("int >= 1", None),
     "link": ("bool", False),
     "follow-external-symlinks": ("bool", False),
@@ -75,6 +70,7 @@ KEYS: dict[str, tuple[str, Any]] = {
     "django-settings": ("dotted module", None),
 }
 
+_EXTENSION = re.compile(r"[^./\\\s\x00-\x1f\x7f]+\Z")  # "png", ".png"; not "tar.gz"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -104,6 +100,7 @@ class Settings:
     keep_unhashed: bool = True
     compress: tuple[str, ...] = ()
     compress_levels: Mapping[str, int] = field(default_factory=dict)
+    compress_skip: tuple[str, ...] = SKIP_COMPRESS_EXTENSIONS  # lowercase, no dot
     workers: int = 1
     link: bool = False
     follow_external_symlinks: bool = False  # symlinks in sources may lead outside the project
@@ -128,7 +125,7 @@ class Settings:
         return tuple(seen)
 
     def level(self, algorithm: str) -> int:
-        return self.compress_levels.get(algorithm, COMPRESSORS[algorithm][0])
+        return self.compress_levels.get(algorithm, ALGORITHMS[algorithm].default_level)
 
 
 def load_pyproject(path: Path) -> dict[str, Any]:
@@ -309,6 +306,7 @@ class _Validator:
         static_url = self.static_url(get("static-url", DEFAULT_STATIC_URL))
         compress = self.compress(get("compress", []))
         levels = self.compress_levels(get("compress-levels", {}))
+        skip = self.compress_skip(get("compress-skip"))
         workers = self.workers(get("workers"))
         file_mode = self.mode("file-mode", get("file-mode"))
         dir_mode = self.mode("dir-mode", get("dir-mode"))
@@ -332,6 +330,7 @@ class _Validator:
             keep_unhashed=flags["keep-unhashed"],
             compress=tuple(compress),
             compress_levels=levels,
+            compress_skip=skip,
             workers=workers,
             link=flags["link"],
             follow_external_symlinks=flags["follow-external-symlinks"],
@@ -500,14 +499,12 @@ class _Validator:
             return []
         result: list[str] = []
         for index, item in enumerate(value):
-            if not isinstance(item, str) or item not in COMPRESSORS:
-                self.problem(f"{key}[{index}]", "one of " + ", ".join(map(repr, COMPRESSORS)),
+            if not isinstance(item, str) or item not in ALGORITHMS:
+                self.problem(f"{key}[{index}]", "one of " + ", ".join(map(repr, ALGORITHMS)),
                              item)
             elif item not in result:
                 result.append(item)
-        if result:  # (the compressors' module is imported only when one is asked for)
-            from .compress import missing_libraries
-
+        if result:
             self.problems.extend(missing_libraries(result, key=key))
         return result
 
@@ -518,16 +515,32 @@ class _Validator:
             return {}
         levels = {}
         for name, level in value.items():
-            if name not in COMPRESSORS:
-                self.problem(f"{key}.{name}", "one of " + ", ".join(map(repr, COMPRESSORS)),
+            if name not in ALGORITHMS:
+                self.problem(f"{key}.{name}", "one of " + ", ".join(map(repr, ALGORITHMS)),
                              name)
                 continue
-            _, low, high, _ = COMPRESSORS[name]
+            low, high = ALGORITHMS[name].min_level, ALGORITHMS[name].max_level
             if isinstance(level, bool) or not isinstance(level, int) or not low <= level <= high:
                 self.problem(f"{key}.{name}", f"an integer from {low} to {high}", level)
                 continue
             levels[name] = level
         return levels
+
+    def compress_skip(self, value: Any) -> tuple[str, ...]:
+        key = self.key("compress-skip")
+        if value is None:
+            return SKIP_COMPRESS_EXTENSIONS
+        if not isinstance(value, list):
+            self.problem(key, 'a list of extensions such as ["png", "woff2"]', value)
+            return SKIP_COMPRESS_EXTENSIONS
+        extensions: dict[str, None] = {}
+        for index, item in enumerate(value):
+            bare = item[1:] if isinstance(item, str) and item.startswith(".") else item
+            if not isinstance(bare, str) or not _EXTENSION.match(bare):
+                self.problem(f"{key}[{index}]", 'a file extension such as "png"', item)
+            else:
+                extensions.setdefault(bare.lower(), None)
+        return tuple(extensions)
 
     def workers(self, value: Any) -> int:
         cores = os.cpu_count() or 1

@@ -78,7 +78,8 @@ def _post_key(run: Run) -> str:
     settings = run.settings
     return fingerprint([settings.static_url, settings.js_modules, settings.strict,
                         run.way.keep_plain, settings.manifest_name,
-                        [(name, settings.level(name)) for name in settings.compress]])
+                        [(name, settings.level(name)) for name in settings.compress],
+                        settings.compress_skip])
 
 
 def _previous_paths(run: Run, key: str, digests: Mapping[str, str]) -> dict[str, str] | None:
@@ -254,7 +255,7 @@ def compress(run: Run, outputs: Mapping[str, str]) -> dict[str, dict[str, int]]:
     made = compress_outputs(run.root, sorted(outputs.items()), settings.compress,
                             {name: settings.level(name) for name in settings.compress},
                             tmp_dir=run.tmp_dir, cache_dir=cache, workers=settings.workers,
-                            file_mode=settings.file_mode)
+                            file_mode=settings.file_mode, skip=settings.compress_skip)
     run.result.warnings.extend(made.warnings)
     run.result.compressed = made.compressed
     run.result.variants = list(made.files)
@@ -266,9 +267,9 @@ def compress(run: Run, outputs: Mapping[str, str]) -> dict[str, dict[str, int]]:
 
 def variants_of(names: set[str], outputs: Mapping[str, Any]) -> set[str]:
     """The recorded compressed variants of ``names``."""
-    from .compress import ALGORITHMS
+    from .codecs import ALGORITHMS
 
-    suffixes = [suffix for _, suffix in ALGORITHMS.values()]
+    suffixes = [algorithm.suffix for algorithm in ALGORITHMS.values()]
     found = set()
     for output in outputs:
         for suffix in suffixes:

@@ -45,6 +45,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from .codecs import ALGORITHMS
 from .errors import CollectStaticError
 
 __all__ = [
@@ -59,7 +60,9 @@ __all__ = [
 ]
 
 # Content-coding token -> suffix of the precompressed sibling file, in our preference order.
-ENCODING_SUFFIXES: dict[str, str] = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
+ENCODING_SUFFIXES: dict[str, str] = {
+    algorithm.coding: algorithm.suffix
+    for algorithm in sorted(ALGORITHMS.values(), key=lambda algorithm: algorithm.preference)}
 DEFAULT_STATIC_URL = "/static/"
 DEFAULT_MANIFEST_NAME = "staticfiles.json"
 

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -16,12 +17,13 @@ from typing import Any
 
 import pytest
 
-from collectstatic import compress
+from collectstatic import codecs, compress
+from collectstatic.codecs import load_codecs, missing_libraries
 from collectstatic.compress import (
     compress_outputs,
     default_build_cache_dir,
-    missing_libraries,
     should_compress,
+    worth_keeping,
 )
 from collectstatic.errors import CollectError
 
@@ -165,7 +167,7 @@ def test_skipped_types_empty_files_and_incompressible_bytes_get_no_variant(tmp_p
     (0, 0, False),  # an empty file has no variant
 ])
 def test_the_95_percent_rule(original: int, variant: int, kept: bool) -> None:
-    assert compress._worth_keeping(original, variant) is kept
+    assert worth_keeping(original, variant) is kept
 
 
 def test_the_95_percent_rule_decides_each_algorithm_on_its_own(tmp_path: Path) -> None:
@@ -438,6 +440,99 @@ def test_file_mode(tmp_path: Path) -> None:
         assert (root / ("a.css" + SUFFIX[algorithm])).stat().st_mode & 0o777 == 0o640
 
 
+@pytest.mark.parametrize(("skip", "compressed"), [
+    (None, {"css/app.css", "js/app.js"}),
+    ([], {"css/app.css", "js/app.js", "img/photo.png", "img/more.PNG"}),
+    (["css", "png"], {"js/app.js"}),
+])
+def test_skip_names_the_extensions_left_alone(tmp_path: Path, skip: Any, compressed: set[str]
+                                               ) -> None:
+    files = {"css/app.css": text(45, 5000), "js/app.js": text(46, 5000),
+             "img/photo.png": text(47, 5000), "img/more.PNG": text(48, 5000)}
+    root = make_root(tmp_path, files)
+    result = run(root, files, ["gzip"], skip=skip)
+    assert set(result.variants) == compressed
+    assert {name[:-3] for name in variants_on_disk(root)} == compressed
+
+
+def test_the_default_skip_list_is_the_documented_one() -> None:
+    from .support import REPO
+
+    text = (REPO / "docs/configuration.md").read_text(encoding="utf-8")
+    paragraph = text.split("- **`compress-skip`**", 1)[1].split("\n- **", 1)[0]
+    listed = re.findall(r"`([a-z0-9]+)`", paragraph.split("The default is", 1)[1])
+    assert sorted(listed) == sorted(codecs.SKIP_COMPRESS_EXTENSIONS)
+
+
+# -- modification times --------------------------------------------------------------
+
+def mtimes(root: Path, names: Any) -> dict[str, int]:
+    return {name: (root / name).stat().st_mtime_ns for name in names}
+
+
+def entries(cache: Path) -> dict[str, tuple[int, int]]:
+    """Every cache entry: (inode, mtime)."""
+    return {p.relative_to(cache).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted((cache / "v1").rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_variants_have_their_originals_mtime(tmp_path: Path, cached: bool) -> None:
+    files = {"css/a.css": text(41, 6000), "js/b.js": text(42, 6000)}
+    root = make_root(tmp_path, files)
+    os.utime(root / "css/a.css", ns=(1_600_000_000_123_456_789, 1_600_000_000_123_456_789))
+    os.utime(root / "js/b.js", ns=(1_500_000_000_000_000_001, 1_500_000_000_000_000_001))
+    result = run(root, files, cache=tmp_path / "cache" if cached else None)
+    assert len(result.files) == 2 * N
+    for variant in result.files:
+        original = variant.rsplit(".", 1)[0]
+        assert mtimes(root, [variant])[variant] == mtimes(root, [original])[original]
+
+
+def test_names_sharing_content_keep_their_own_mtimes_and_entries_are_never_changed(
+        tmp_path: Path) -> None:
+    data = text(43, 8000)
+    files = {"app.css": data, "app.0123456789ab.css": data, "copy/app.css": data}
+    first, second = make_root(tmp_path, files, "one"), make_root(tmp_path, files, "two")
+    for number, name in enumerate(sorted(files)):
+        os.utime(first / name, ns=(10**18 + number, 10**18 + number))
+        os.utime(second / name, ns=(2 * 10**18 + number, 2 * 10**18 + number))
+    cache = tmp_path / "cache"
+    assert run(first, files, cache=cache).compressed == N
+    made = entries(cache)
+    assert run(second, files, cache=cache).cached == N  # the same entries, other times
+    assert entries(cache) == made
+    for root in (first, second):
+        for name in files:
+            for algorithm in ALL:
+                variant = name + SUFFIX[algorithm]
+                assert mtimes(root, [variant])[variant] == mtimes(root, [name])[name]
+                assert decompress(algorithm, (root / variant).read_bytes()) == data
+    assert variants_on_disk(first) == variants_on_disk(second)
+
+
+def test_a_touched_original_gives_its_variant_the_new_mtime(tmp_path: Path) -> None:
+    data = text(44, 8000)
+    files = {"a.css": data, "b.css": data}
+    root = make_root(tmp_path, files)
+    os.utime(root / "a.css", ns=(10**18, 10**18))
+    cache = tmp_path / "cache"
+    run(root, files, cache=cache)
+    made, before = entries(cache), variants_on_disk(root)
+    kept = {p: (root / p).stat() for p in before}
+    again = run(root, files, cache=cache)  # nothing changed: nothing is rewritten
+    assert (again.compressed, again.cached) == (0, N)
+    assert {p: ((root / p).stat().st_ino, (root / p).stat().st_mtime_ns) for p in before} == {
+        p: (info.st_ino, info.st_mtime_ns) for p, info in kept.items()}
+    os.utime(root / "a.css", ns=(3 * 10**17, 3 * 10**17))  # same bytes, new mtime
+    run(root, files, cache=cache)
+    for algorithm in ALL:
+        assert mtimes(root, ["a.css" + SUFFIX[algorithm]])["a.css" + SUFFIX[algorithm]] == \
+            3 * 10**17
+    assert variants_on_disk(root) == before
+    assert entries(cache) == made
+
+
 def test_a_cache_with_nothing_for_a_codec_is_not_searched(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A first run looks up no entry (two failed file system calls per variant
@@ -477,14 +572,13 @@ def test_deleting_the_cache_during_a_run_is_safe(tmp_path: Path,
     expected = variants_on_disk(root)
     for variant in expected:
         (root / variant).unlink()
-    real_lookup = compress._Cache.lookup
+    real_link = os.link
 
-    def lookup_then_delete(self: Any, *args: Any) -> Any:
-        found = real_lookup(self, *args)
-        shutil.rmtree(cache, ignore_errors=True)  # between finding and placing
-        return found
+    def delete_then_link(source: Any, dest: Any, *args: Any, **kwargs: Any) -> Any:
+        shutil.rmtree(cache, ignore_errors=True)  # between finding an entry and placing it
+        return real_link(source, dest, *args, **kwargs)
 
-    monkeypatch.setattr(compress._Cache, "lookup", lookup_then_delete)
+    monkeypatch.setattr(os, "link", delete_then_link)
     result = run(root, files, cache=cache)
     assert variants_on_disk(root) == expected
     assert result.compressed == 2 * N
@@ -516,10 +610,11 @@ def stdlib_zstd() -> Any:
 def zstd_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with each zstd implementation."""
     if request.param == "stdlib":
-        module = stdlib_zstd()
-        monkeypatch.setattr(compress, "_zstd_module", lambda: ("stdlib", module))
+        stdlib_zstd()
+        monkeypatch.setitem(sys.modules, "zstandard", None)
     else:
-        monkeypatch.setattr(compress, "_zstd_module", lambda: ("zstandard", zstandard))
+        monkeypatch.setitem(sys.modules, "compression.zstd", None)
+        monkeypatch.setitem(sys.modules, "backports.zstd", None)
     return str(request.param)
 
 
@@ -651,19 +746,23 @@ def test_memory_stays_flat_on_a_large_file(tmp_path: Path) -> None:
 
 
 @needs_brotli
-@pytest.mark.parametrize("size", [200, 700, 40_000, compress.CHUNK, compress.CHUNK + 1,
-                                  3 * compress.CHUNK + 5])
+@pytest.mark.parametrize("size", [200, 700, 40_000, codecs.CHUNK, codecs.CHUNK + 1,
+                                  3 * codecs.CHUNK + 5])
 def test_brotli_variants_are_the_streaming_encoders_bytes_at_every_size(
         tmp_path: Path, size: int) -> None:
     # Files that fit one read go through brotli's one-shot call (faster, the
     # encoder knows the input); the bytes must be what the stream gives.
-    (codec,) = compress._codecs(["brotli"], {"brotli": 11 if size < 50_000 else 5})
-    source = tmp_path / "a.css"
-    source.write_bytes(text(size, size))
-    assert isinstance(codec.stream(size), compress._OneShot) == (size <= compress.CHUNK)
-    tmp, variant_size, md5 = compress._compress_file(codec, source, tmp_path)
-    assert tmp is not None and md5 == hashlib.md5(source.read_bytes()).hexdigest()
-    streamed = brotli.Compressor(quality=codec.level)
-    expected = streamed.process(source.read_bytes()) + streamed.finish()
-    assert Path(tmp).read_bytes() == expected and variant_size == len(expected)
-    assert brotli.decompress(expected) == source.read_bytes()
+    level = 11 if size < 50_000 else 5
+    (codec,) = load_codecs(["brotli"], {"brotli": level})
+    files = {"a.css": text(size, size)}
+    root = make_root(tmp_path, files)
+    result = run(root, files, ["brotli"], {"brotli": level}, cache=tmp_path / "cache")
+    streamed = brotli.Compressor(quality=level)
+    expected = streamed.process(files["a.css"]) + streamed.finish()
+    assert (root / "a.css.br").read_bytes() == expected
+    assert result.variants["a.css"] == {"br": len(expected)}
+    stream = codec.stream(size)  # the codec's own stream, fed in pieces
+    pieces = [stream.process(files["a.css"][at:at + codecs.CHUNK])
+              for at in range(0, size, codecs.CHUNK)]
+    assert b"".join(pieces) + stream.finish() == expected
+    assert brotli.decompress(expected) == files["a.css"]

@@ -70,6 +70,40 @@ def test_gzip_is_deterministic(tmp_path: Path) -> None:
     assert gz[4:8] == b"\0\0\0\0" and not gz[3] & 0x08  # mtime 0, no file name
 
 
+def variant_mtimes(out: Path) -> dict[str, tuple[int, int]]:
+    """Every variant's mtime, and its original's."""
+    return {name: ((out / name).stat().st_mtime_ns, (out / name[:-3]).stat().st_mtime_ns)
+            for name in tree_bytes(out) if name.endswith((".gz", ".br"))}
+
+
+def test_variants_have_their_originals_mtime_after_each_run(tmp_path: Path) -> None:
+    make(tmp_path)
+    cli("collect", "--noinput", cwd=tmp_path)
+    first = variant_mtimes(tmp_path / "out")
+    assert len(first) == 12  # 3 files, plain and hashed, 2 algorithms
+    assert all(variant == original for variant, original in first.values()), first
+    (tmp_path / "s/js/app.js").write_text("function g(a) { return a * 2; }\n" * 200)
+    cli("collect", "--noinput", cwd=tmp_path)
+    second = variant_mtimes(tmp_path / "out")
+    assert all(variant == original for variant, original in second.values()), second
+    for name in ("css/site.css.gz", "css/site.css.br"):  # unchanged: left as they were
+        assert second[name] == first[name]
+
+
+def test_wheels_with_variants_are_reproducible(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from .test_hatch_hook import build_wheel, make_project
+
+    project = make_project(tmp_path / "p", collectstatic='compress = ["gzip", "brotli"]\n',
+                           files={"src/pkg/static/pkg/css/big.css": CSS.replace("url", "u")})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    first = build_wheel(project, tmp_path / "one").read_bytes()
+    os.utime(project / "src/pkg/static/pkg/css/big.css")  # new mtime, same bytes
+    second = build_wheel(project, tmp_path / "two").read_bytes()
+    assert first == second
+    assert b"big.css.br" in first and b"big.css.gz" in first
+
+
 def test_warm_run_compresses_nothing_and_one_change_recompresses_its_own(tmp_path: Path
                                                                           ) -> None:
     make(tmp_path)
@@ -169,3 +203,56 @@ def test_same_variants_as_whitenoise_and_none_larger(tmp_path: Path, django_pyth
     larger = [n for n in our_variants if len(ours[n]) > len(theirs[n])]
     assert larger == []
     assert all(ours[n] == theirs[n] for n in our_variants if n.endswith(".gz"))
+
+
+# -- compress-skip ------------------------------------------------------------------
+
+FLAT_PNG = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" * 500  # an image type, compressible bytes
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ('"png"', 'tool.collectstatic.compress-skip: expected a list of extensions such as '
+              '["png", "woff2"], found'),
+    ("[1]", 'tool.collectstatic.compress-skip[0]: expected a file extension such as "png", '
+            "found"),
+    ('["png", "tar.gz"]', "tool.collectstatic.compress-skip[1]: expected a file extension"),
+    ('["img/a"]', "tool.collectstatic.compress-skip[0]: expected a file extension"),
+    ('[""]', "tool.collectstatic.compress-skip[0]: expected a file extension"),
+    ('[["png"]]', "tool.collectstatic.compress-skip[0]: expected a file extension"),
+])
+def test_compress_skip_is_validated(tmp_path: Path, value: str, message: str) -> None:
+    make(tmp_path, f'compress = ["gzip"]\ncompress-skip = {value}\n')
+    proc = cli("collect", "--noinput", cwd=tmp_path, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"error: {tmp_path / 'pyproject.toml'}: {message}"), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def collect_with_skip(project: Path, skip: str) -> dict[str, bytes]:
+    (project / "pyproject.toml").write_text(
+        f'[tool.collectstatic]\nroot = "out"\ndirs = ["s"]\ncompress = ["gzip"]\n{skip}')
+    cli("collect", "--noinput", cwd=project)
+    return tree_bytes(project / "out")
+
+
+def test_an_empty_compress_skip_compresses_every_type(tmp_path: Path) -> None:
+    write_tree(tmp_path, {**FILES, "s/img/flat.png": FLAT_PNG})
+    default = collect_with_skip(tmp_path, "")
+    assert "img/flat.png.gz" not in default
+    everything = collect_with_skip(tmp_path, "compress-skip = []\n")
+    assert gzip.decompress(everything["img/flat.png.gz"]) == FLAT_PNG
+    paths = manifest(tmp_path)["paths"]
+    assert gzip.decompress(everything[paths["img/flat.png"] + ".gz"]) == FLAT_PNG
+    assert "gzip" in manifest(tmp_path)["collectstatic"]["files"][paths["img/flat.png"]][
+        "encodings"]
+    again = collect_with_skip(tmp_path, "")  # the default again: the image's variants go
+    assert not any(name.startswith("img/flat") and name.endswith(".gz") for name in again)
+
+
+def test_a_custom_compress_skip_skips_what_it_names_and_only_that(tmp_path: Path) -> None:
+    write_tree(tmp_path, {**FILES, "s/img/flat.png": FLAT_PNG})
+    out = collect_with_skip(tmp_path, 'compress-skip = ["JS", ".txt"]\n')
+    assert not any(name.endswith((".js.gz", ".txt.gz")) for name in out)
+    assert "img/flat.png.gz" in out  # png is not in this list
+    assert gzip.decompress(out["css/site.css.gz"]) == out["css/site.css"]

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from collectstatic.compress import SKIP_COMPRESS_EXTENSIONS, compress_outputs, should_compress
+from collectstatic.codecs import SKIP_COMPRESS_EXTENSIONS
+from collectstatic.compress import compress_outputs, should_compress
 
 pytest.importorskip("brotli")
 whitenoise_compress = pytest.importorskip("whitenoise.compress")
@@ -113,6 +114,10 @@ def test_same_variants_as_whitenoise_and_no_larger(trees: tuple[Path, Path],
         if name.endswith(".gz"):
             assert data == reference[name], name
     assert sorted(result.files) == sorted(mine)
+    for name in mine:  # a variant has its original's mtime, as WhiteNoise gives it
+        original = (ours / name[:-3]).stat().st_mtime_ns
+        assert (ours / name).stat().st_mtime_ns == original, name
+        assert abs((theirs / name).stat().st_mtime_ns - original) < 1000, name  # (float s)
     for name, found in result.variants.items():
         for encoding, suffix in (("gzip", ".gz"), ("br", ".br")):
             if encoding in found:

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from collectstatic import cli
-from collectstatic.config import COMPRESSORS, DEFAULT_IGNORE_PATTERNS, KEYS, settings_from_table
+from collectstatic.codecs import ALGORITHMS
+from collectstatic.config import DEFAULT_IGNORE_PATTERNS, KEYS, settings_from_table
 from collectstatic.errors import ConfigError
 from collectstatic.rewrite import hashed_name
 
@@ -123,7 +124,8 @@ def test_config_types_match() -> None:
         assert row[1].replace("`", "") == KEYS[key][0], key
 
 
-PHRASES = {"required": "root", "number of cores": "workers", "unset": None}
+PHRASES = {"required": "root", "number of cores": "workers", "unset": None,
+           "the list below": "compress-skip"}
 
 
 def test_config_defaults_match(tmp_path: Path) -> None:
@@ -149,12 +151,13 @@ def test_compression_levels_and_ranges_match() -> None:
     text = doc("configuration.md")
     row = config_rows()["compress-levels"]
     defaults = dict(re.findall(r"(\w+) (\d+)", row[2].split("(", 1)[1]))
-    assert {k: int(v) for k, v in defaults.items()} == {k: v[0] for k, v in COMPRESSORS.items()}
+    assert {k: int(v) for k, v in defaults.items()} == {
+        k: v.default_level for k, v in ALGORITHMS.items()}
     line = re.search(r"ranges (.*?)\(", text.replace("\n", " "))
     assert line, "the compress-levels ranges sentence is gone"
     ranges = {name: (int(low), int(high))
               for name, low, high in re.findall(r"(\w+)\s+(\d+)\u2013(\d+)", line.group(1))}
-    assert ranges == {k: (v[1], v[2]) for k, v in COMPRESSORS.items()}
+    assert ranges == {k: (v.min_level, v.max_level) for k, v in ALGORITHMS.items()}
 
 
 def test_default_ignore_patterns_and_hatch_keys_are_documented() -> None:
