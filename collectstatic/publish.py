@@ -581,8 +581,8 @@ def publish(dest: str, *, root: Path | str | None = None, package: str | None = 
             tree_root = settings.root
         else:
             raise PublishError("no tree to publish: pass a root, --package or --wheel")
-        tree = read_tree(tree_root, manifest_name, config)
-        return asyncio.run(_publish(tree, destination, config, keep_versions, prune, dry_run,
+        return asyncio.run(_publish(tree_root, manifest_name, destination, config,
+                                    keep_versions, prune, dry_run,
                                     progress))
 
 
@@ -684,29 +684,46 @@ async def _list(obstore: Any, store: Any, destination: Destination) -> dict[str,
     return listing
 
 
-async def _get(obstore: Any, store: Any, destination: Destination, name: str) -> bytes:
+async def _get(obstore: Any, store: Any, destination: Destination, name: str,
+               missing_ok: bool = False) -> Any:
     try:
         result = await obstore.get_async(store, name)
         return bytes(await result.bytes_async())
     except Exception as exc:
+        if missing_ok and (isinstance(exc, FileNotFoundError) or  # (obstore's "not found")
+                           type(exc).__name__ == "NotFoundError"):
+            return None
         raise _store_error(exc, destination.object_url(name), "read it") from None
 
 
-async def _publish(tree: Tree, destination: Destination, config: PublishConfig,
+async def _publish(tree_root: Path, manifest_name: str, destination: Destination,
+                   config: PublishConfig,
                    keep_versions: int, prune: bool, dry_run: bool,
                    progress: Callable[[Progress], None] | None) -> PublishResult:
     obstore = _obstore()
-    store = open_store(destination, config)
-    listing = await _list(obstore, store, destination)
+    # The tree is read (md5s of unhashed files) while the destination is listed.
+    reading = asyncio.get_running_loop().run_in_executor(None, read_tree, tree_root,
+                                                         manifest_name, config)
+    try:
+        store = open_store(destination, config)
+        listed = await asyncio.gather(_list(obstore, store, destination),
+                                      _get(obstore, store, destination, manifest_name,
+                                           missing_ok=True),
+                                      return_exceptions=True)
+    finally:
+        tree = await reading  # (a bad tree is reported before a store problem)
+    for outcome in listed:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    listing, remote_manifest = listed  # type: ignore[misc]
+    if tree.manifest is None or manifest_name not in listing:
+        remote_manifest = None
     records = sorted((n for n in listing if n.startswith(VERSIONS_DIR + "/")
                       and _RECORD_NAME.match(n[len(VERSIONS_DIR) + 1:])),
                      key=lambda n: int(n[len(VERSIONS_DIR) + 1:].split("-", 1)[0]))
     wanted = records if prune else records[-1:]
-    manifest_name = tree.manifest.name if tree.manifest else None
-    fetch = [*wanted, *([manifest_name] if manifest_name in listing else [])]
-    fetched = dict(zip(fetch, await asyncio.gather(
-        *(_get(obstore, store, destination, name) for name in fetch))))
-    remote_manifest = fetched.pop(manifest_name, None) if manifest_name else None
+    fetched = dict(zip(wanted, await asyncio.gather(
+        *(_get(obstore, store, destination, name) for name in wanted))))
     plan = plan_publish(tree, listing, fetched, remote_manifest=remote_manifest,
                         keep_versions=keep_versions, prune=prune)
     if dry_run:
