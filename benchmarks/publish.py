@@ -11,6 +11,8 @@ round, into fresh buckets, in alternating order:
 - baseline: obstore's own recursive upload (``obstore.fsspec.FsspecStore.put(...,
   recursive=True)``) of exactly the files publish uploads (a hard-linked copy);
 - first: ``publish()`` into an empty bucket;
+- listing: one listing of the published prefix alone (obstore.list), the floor
+  of any re-publish that checks what the destination holds;
 - unchanged: ``publish()`` again, nothing changed;
 - one change: one CSS file edited and collected again (not timed), then
   ``publish()``.
@@ -130,6 +132,19 @@ def timed_publish(project: Path, bucket: str) -> tuple[float, str]:
     return time.perf_counter() - start, result.summary()
 
 
+def listing(bucket: str) -> float:
+    """One listing of the published prefix alone: the floor of any re-publish that
+    looks at what the destination holds."""
+    import obstore
+    from obstore.store import from_url
+
+    store = from_url(f"s3://{bucket}/static", client_options={"allow_http": True})
+    start = time.perf_counter()
+    count = sum(len(chunk) for chunk in obstore.list(store))
+    assert count
+    return time.perf_counter() - start
+
+
 def create_bucket(endpoint: str, name: str) -> None:
     import boto3
 
@@ -159,8 +174,8 @@ def main() -> None:
         size = sum(obj.size for obj in tree.objects)
         print(f"tree: {args.apps} apps x {args.files} source files -> {count} objects, "
               f"{size / 1e6:.1f} MB (gzip variants included); server: moto at {endpoint}")
-        times: dict[str, list[float]] = {"baseline": [], "first": [], "unchanged": [],
-                                         "one change": []}
+        times: dict[str, list[float]] = {"baseline": [], "first": [], "listing": [],
+                                         "unchanged": [], "one change": []}
         summaries = {}
         edited = project / "static/app0/css/style0.css"
         original = edited.read_text()
@@ -176,6 +191,7 @@ def main() -> None:
                 else:
                     elapsed, summaries["first"] = timed_publish(project, f"pub{round_}")
                     times["first"].append(elapsed)
+            times["listing"].append(listing(f"pub{round_}"))
             elapsed, summaries["unchanged"] = timed_publish(project, f"pub{round_}")
             times["unchanged"].append(elapsed)
             edited.write_text(original + f"\n.round{round_} {{ color: red; }}\n")
@@ -192,6 +208,8 @@ def main() -> None:
               f"(target <= 1.2x)")
         print(f"unchanged / first = {statistics.median(times['unchanged']) / first:.3f}x "
               f"(target <= 0.05x)")
+        print(f"unchanged / listing alone = "
+              f"{statistics.median(times['unchanged']) / statistics.median(times['listing']):.2f}x")
         print(f"one change / first = {statistics.median(times['one change']) / first:.3f}x "
               f"(target <= 0.1x)")
     finally:

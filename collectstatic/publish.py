@@ -721,7 +721,11 @@ async def _publish(tree_root: Path, manifest_name: str, destination: Destination
     records = sorted((n for n in listing if n.startswith(VERSIONS_DIR + "/")
                       and _RECORD_NAME.match(n[len(VERSIONS_DIR) + 1:])),
                      key=lambda n: int(n[len(VERSIONS_DIR) + 1:].split("-", 1)[0]))
-    wanted = records if prune else records[-1:]
+    # The latest record is read only for what the listing cannot tell: an unhashed name
+    # present with its size whose ETag is no md5 (a local directory, a multipart upload).
+    unsure = any(not obj.hashed and obj.name in listing and listing[obj.name].md5 is None
+                 and listing[obj.name].size == obj.size for obj in tree.objects)
+    wanted = records if prune else records[-1:] if unsure else []
     fetched = dict(zip(wanted, await asyncio.gather(
         *(_get(obstore, store, destination, name) for name in wanted))))
     plan = plan_publish(tree, listing, fetched, remote_manifest=remote_manifest,
