@@ -566,8 +566,11 @@ def publish(dest: str, *, root: Path | str | None = None, package: str | None = 
     config = config or PublishConfig()
     destination = parse_destination(dest)
     manifest_name = getattr(settings, "manifest_name", "staticfiles.json")
-    if keep_versions is None:
-        keep_versions = int(getattr(settings, "keep_versions", 2))
+    if keep_versions is None:  # (the key of [tool.collectstatic]; 2 until Settings has it)
+        keep_versions = getattr(settings, "keep_versions", 2)
+    if isinstance(keep_versions, bool) or not isinstance(keep_versions, int) or \
+            keep_versions < 0:
+        raise PublishError(f"keep-versions: expected an int >= 0, found {keep_versions!r}")
     if sum(x is not None for x in (root, package, wheel)) > 1:
         raise PublishError("name one tree: a root, --package or --wheel")
     with contextlib.ExitStack() as stack:
@@ -769,15 +772,21 @@ async def _publish(tree_root: Path, manifest_name: str, destination: Destination
     if plan.manifest is not None:
         await put(plan.manifest.name, Path(plan.manifest.path), plan.manifest.headers,
                   plan.manifest.size)
-    pruned = []
+    pruned: list[str] = []
     state["done"] = 0
-    for name in plan.delete:
+    # In bulk (S3 deletes 1000 per request), objects before the records naming them, so
+    # that a prune stopped half-way is finished by the next one.
+    for start in range(0, len(plan.delete), 1000):
+        batch = list(plan.delete[start:start + 1000])
         try:
-            await obstore.delete_async(store, name)
+            await obstore.delete_async(store, batch)
+        except FileNotFoundError:  # (a local directory: one went meanwhile)
+            pass
         except Exception as exc:
-            raise _store_error(exc, destination.object_url(name), "delete it") from None
-        pruned.append(name)
-        report("delete", name, 0, len(plan.delete))
+            raise _store_error(exc, destination.object_url(batch[0]), "delete it") from None
+        for name in batch:
+            pruned.append(name)
+            report("delete", name, 0, len(plan.delete))
     uploaded = tuple(o.name for o in plan.upload) + \
         ((plan.manifest.name,) if plan.manifest else ())
     return PublishResult(destination.url, uploaded, plan.upload_bytes, len(plan.present),

@@ -513,6 +513,14 @@ def test_file_destination(tmp_path: Path) -> None:
     paths = manifest_of(settings)
     changed = publish(dest.as_uri(), settings=settings)
     assert set(changed.uploaded) == {"js/app.js", paths["js/app.js"], "staticfiles.json"}
+    old_js = paths["js/app.js"]
+    (tmp_path / "project/static/js/app.js").write_text("console.log('again');\n")
+    recollect(tmp_path / "project")
+    pruned = publish(dest.as_uri(), settings=settings, keep_versions=0, prune=True)
+    assert old_js in pruned.pruned and not (dest / old_js).exists()
+    published = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()}
+    assert {name for name in published if not name.startswith(VERSIONS_DIR)} == \
+        set(local_files(settings))
 
 
 def _package(where: Path, settings: Settings) -> Path:
