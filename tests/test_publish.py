@@ -578,3 +578,35 @@ def test_publish_docs_list_the_table_keys() -> None:
     for key, (kind, _default) in PUBLISH_KEYS.items():
         assert f"| `{key}` | {kind} |" in text, key
 
+
+
+def test_progress_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    make_site(tmp_path)
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "collectstatic", "publish",
+                               (tmp_path / "dest").as_uri()], cwd=tmp_path, stdout=subprocess.PIPE,
+                              stderr=follower, env={**os.environ, "PYTHONPATH": str(REPO)},
+                              timeout=120, text=True)
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # (EIO: the terminal closed)
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("uploaded ")
+    text = shown.decode()
+    assert "\r\x1b[Kupload 1/" in text and "staticfiles.json" in text
+    assert text.endswith("\r\x1b[K")  # the progress line is cleared at the end
