@@ -338,8 +338,9 @@ def _stat_objects(root: Path, real_root: str, entries: dict[str, tuple[bool, str
         path = os.path.join(root, name)
         real = os.path.realpath(path)
         if not (real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)):
-            raise PublishError(f"{path}: leads outside the collected root; it is not "
-                               f"published (remove the link and collect again)")
+            raise PublishError(f"{path}: a link leading outside the collected root is not "
+                               f"published (a root collected with --link: collect without "
+                               f"it, or publish the built wheel)")
         try:
             size = os.stat(real).st_size
             md5 = None if hashed else _file_md5(real)

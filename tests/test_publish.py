@@ -226,6 +226,14 @@ def test_the_tree_is_what_the_manifest_names(tmp_path: Path) -> None:
         {"dist/x.tar.gz", paths["dist/x.tar.gz"]}
 
 
+def test_a_root_collected_with_links_is_refused(tmp_path: Path) -> None:
+    settings = make_site(tmp_path, "link = true\n")
+    assert any(p.is_symlink() for p in settings.root.rglob("*"))
+    with pytest.raises(PublishError, match="a link leading outside the collected root is not "
+                                           "published"):
+        read_tree(settings.root)
+
+
 def test_a_manifest_naming_a_file_outside_root_is_refused(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "root", {"a.css": "x"})
     (root / "staticfiles.json").write_text(json.dumps(
