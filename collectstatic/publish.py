@@ -10,7 +10,8 @@ every object the new one names is in place::
     from collectstatic.publish import publish
 
     result = publish("s3://my-bucket/static", root="src/myapp/staticfiles")
-    print(result.summary())   # uploaded 3 objects / 0.1 MB, 240 already present, pruned 0
+    print(result.summary())
+    # uploaded 3 objects / 0.1 MB to s3://my-bucket/static, 240 already present, pruned 0.
 
 The parts:
 
@@ -27,9 +28,9 @@ The parts:
   (``workers`` at once), and reports each object to a ``progress`` callback.
 
 Versions are kept under ``.collectstatic/versions/`` in the destination
-  (:data:`VERSIONS_DIR`): one JSON record per published version naming every
-  object it needs. ``prune`` deletes what only records older than the last
-  ``keep-versions`` name; objects no record names are never deleted.
+(:data:`VERSIONS_DIR`): one JSON record per published version naming every
+object it needs. ``prune`` deletes what only records older than the last
+``keep-versions`` name; objects no record names are never deleted.
 
 The object-store client is `obstore` (the optional extra ``collectstatic[publish]``),
 imported only when something is published.
@@ -71,12 +72,14 @@ __all__ = [
     "Tree",
     "load_publish_config",
     "object_headers",
+    "open_store",
     "package_root",
     "parse_destination",
     "plan_publish",
     "publish",
     "publish_config",
     "read_tree",
+    "record_bytes",
     "wheel_root",
 ]
 

@@ -33,12 +33,17 @@ from collectstatic.publish import (
     Progress,
     PublishConfig,
     PublishError,
+    Remote,
+    Tree,
+    TreeObject,
     load_publish_config,
     object_headers,
     parse_destination,
+    plan_publish,
     publish,
     publish_config,
     read_tree,
+    record_bytes,
 )
 
 from .s3server import S3Server
@@ -240,6 +245,81 @@ def test_a_manifest_naming_a_file_outside_root_is_refused(tmp_path: Path) -> Non
         {"paths": {"a.css": "../../etc/passwd"}, "version": "1.1"}))
     with pytest.raises(PublishError, match="not a name inside root"):
         read_tree(root)
+
+
+def _obj(name: str, size: int, md5: str | None = None) -> TreeObject:
+    return TreeObject(name, f"/root/{name}", size, md5 is None, md5, ())
+
+
+def _tree(*objects: TreeObject) -> Tree:
+    return Tree(Path("/root"), objects, _obj("staticfiles.json", 10, "m" * 32))
+
+
+def _record(number: int, tree: Tree) -> tuple[str, bytes]:
+    data = record_bytes(tree)
+    return f"{VERSIONS_DIR}/{number:06d}-{hashlib.md5(data).hexdigest()[:12]}.json", data
+
+
+MD5_A, MD5_B = "a" * 32, "b" * 32
+
+
+@pytest.mark.parametrize(("local", "remote", "recorded", "uploaded"), [
+    (_obj("a.0123456789ab.css", 5), None, None, True),  # missing
+    (_obj("a.0123456789ab.css", 5), Remote(5, None), None, False),  # hashed, right size
+    (_obj("a.0123456789ab.css", 5), Remote(4, None), None, True),  # a damaged copy
+    (_obj("a.css", 5, MD5_A), Remote(5, MD5_A), None, False),  # the ETag is its md5
+    (_obj("a.css", 5, MD5_A), Remote(5, MD5_B), None, True),  # same size, other bytes
+    (_obj("a.css", 5, MD5_A), Remote(5, None), [5, MD5_A], False),  # no md5: the record
+    (_obj("a.css", 5, MD5_A), Remote(5, None), [5, MD5_B], True),
+    (_obj("a.css", 5, MD5_A), Remote(5, None), None, True),  # nothing to compare with
+])
+def test_plan_uploads_only_what_is_missing(local: TreeObject, remote: Remote | None,
+                                           recorded: list[object] | None,
+                                           uploaded: bool) -> None:
+    listing = {local.name: remote} if remote else {}
+    records: dict[str, bytes | None] = {}
+    if recorded is not None:
+        name = f"{VERSIONS_DIR}/000001-{'0' * 12}.json"
+        listing[name] = Remote(1, None)
+        records[name] = json.dumps({"objects": {local.name: recorded}}).encode()
+    plan = plan_publish(_tree(local), listing, records, remote_manifest=None)
+    assert [obj.name for obj in plan.upload] == ([local.name] if uploaded else [])
+    assert plan.present == (() if uploaded else (local.name,))
+
+
+def test_plan_writes_no_record_or_manifest_when_nothing_changed() -> None:
+    manifest = b"same bytes"
+    tree = Tree(Path("/root"), (_obj("a.0123456789ab.css", 5),),
+                TreeObject("staticfiles.json", "/root/staticfiles.json", len(manifest), False,
+                           hashlib.md5(manifest).hexdigest(), ()))
+    record = _record(3, tree)
+    listing = {"a.0123456789ab.css": Remote(5, None), record[0]: Remote(9, None)}
+    plan = plan_publish(tree, listing, {record[0]: record[1]}, remote_manifest=manifest)
+    assert plan.upload == () and plan.record is None and plan.manifest is None
+    # a run killed after the record and before the manifest: only the manifest is left
+    plan = plan_publish(tree, listing, {record[0]: record[1]}, remote_manifest=b"old")
+    assert plan.record is None and plan.manifest is not None
+    # another version: the next number
+    other = _tree(_obj("b.0123456789ab.css", 5))
+    plan = plan_publish(other, listing, {}, remote_manifest=manifest)
+    assert plan.record is not None and plan.record[0].startswith(f"{VERSIONS_DIR}/000004-")
+
+
+def test_plan_prune_keeps_the_current_and_keep_versions_earlier() -> None:
+    versions = [_tree(_obj(f"v{i}.0123456789ab.css", 5), _obj("shared.0123456789ab.png", 3))
+                for i in range(5)]
+    records = dict(_record(i + 1, tree) for i, tree in enumerate(versions[:4]))
+    listing = {name: Remote(1, None) for name in records}
+    listing.update({f"v{i}.0123456789ab.css": Remote(5, None) for i in range(4)})
+    listing.update({"shared.0123456789ab.png": Remote(3, None),
+                    "theirs.png": Remote(1, None)})
+    plan = plan_publish(versions[4], listing, records, remote_manifest=None,
+                        keep_versions=2, prune=True)
+    old = sorted(records)[:2]
+    assert plan.kept_versions == tuple(sorted(records)[2:])
+    assert plan.delete == ("v0.0123456789ab.css", "v1.0123456789ab.css", *old)
+    assert plan_publish(versions[4], listing, records, remote_manifest=None,
+                        keep_versions=2).delete == ()
 
 
 # -- against the S3 server ---------------------------------------------------------------
