@@ -1,4 +1,4 @@
-"""``collectstatic collect|find|serve``: the only module that prints or prompts."""
+"""``collectstatic collect|find|serve|publish``: the only module that prints or prompts."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Collect, hash and manifest static files as Django's collectstatic does, "
                     "configured from [tool.collectstatic] in pyproject.toml.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{collect,find,serve}")
+    commands = parser.add_subparsers(dest="command", metavar="{collect,find,serve,publish}")
     commands.required = True
 
     c = commands.add_parser("collect", parents=[common], help="collect static files into root")
@@ -61,6 +61,19 @@ def _parser() -> argparse.ArgumentParser:
                             help="development server: static files straight from the sources "
                                  "(or the collected root with --collected)")
     add_serve_arguments(s)
+
+    p = commands.add_parser("publish", parents=[common],
+                            help="upload the collected tree to object storage, the manifest last")
+    p.add_argument("dest", metavar="DEST", help="s3://bucket/prefix, gs://..., az://..., "
+                                                "or file:///abs/dir")
+    tree = p.add_mutually_exclusive_group()
+    tree.add_argument("--package", metavar="PKG", help="the collected tree of an installed "
+                                                       "package (PKG or PKG:DIR)")
+    tree.add_argument("--wheel", metavar="FILE", help="the collected tree inside a built wheel")
+    p.add_argument("--prune", action="store_true", help="delete objects only versions older "
+                                                        "than the last keep-versions need")
+    p.add_argument("-n", "--dry-run", action="store_true",
+                   help="list what would be uploaded or removed; change nothing")
     return parser
 
 
@@ -228,7 +241,42 @@ def _serve(args: argparse.Namespace, output: _Output) -> int:
     return 0
 
 
-_COMMANDS = {"collect": _collect, "find": _find, "serve": _serve}
+def _publish(args: argparse.Namespace, output: _Output) -> int:
+    import contextlib
+
+    from . import publish  # (the object-store client is imported only to publish)
+
+    own_tree = args.package is None and args.wheel is None
+    settings = _settings(args, {}) if own_tree or Path(args.config).is_file() else None
+    tty = sys.stderr.isatty()
+
+    def line(text: str) -> None:  # (progress: one line on a terminal, rewritten in place)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"\r\x1b[K{text}")
+            sys.stderr.flush()
+
+    def progress(event: publish.Progress) -> None:
+        if tty:
+            line(f"{event.action} {event.done}/{event.total}: {_printable(event.name)[-60:]}")
+
+    try:
+        result = publish.publish(args.dest, package=args.package, wheel=args.wheel,
+                                 settings=settings,
+                                 config=publish.load_publish_config(args.config),
+                                 prune=args.prune, dry_run=args.dry_run, progress=progress)
+    finally:
+        if tty:
+            line("")
+    if args.dry_run:
+        for name in result.uploaded:
+            output(f"would upload {_printable(name)}")
+        for name in result.pruned:
+            output(f"would remove {_printable(name)}")
+    output(result.summary())
+    return 0
+
+
+_COMMANDS = {"collect": _collect, "find": _find, "serve": _serve, "publish": _publish}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

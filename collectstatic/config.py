@@ -282,7 +282,7 @@ class _Validator:
                                                      self.source)
             self.warnings += warnings
 
-        unknown = [name for name in merged if name not in KEYS]
+        unknown = [name for name in merged if name not in KEYS and name != "publish"]
         for name in unknown[:MAX_LISTED]:
             import difflib  # (only for a mistake: it is slow to import)
 

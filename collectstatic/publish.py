@@ -1,0 +1,811 @@
+"""Publish a collected tree to object storage: only what the destination lacks, the manifest last.
+
+A collected tree is content-addressed: a hashed name never changes its bytes.
+So publishing lists the destination once, uploads the objects it lacks (a
+hashed name present with the right size is skipped; an unhashed name is
+uploaded when its md5 differs), then writes a record of this version and,
+last, the manifest. A reader of the destination sees the old manifest until
+every object the new one names is in place::
+
+    from collectstatic.publish import publish
+
+    result = publish("s3://my-bucket/static", root="src/myapp/staticfiles")
+    print(result.summary())
+    # uploaded 3 objects / 0.1 MB to s3://my-bucket/static, 240 already present, pruned 0.
+
+The parts:
+
+- :func:`publish_config` validates ``[tool.collectstatic.publish]`` into a
+  frozen :class:`PublishConfig` (pure);
+- :func:`parse_destination` reads a ``s3://``, ``gs://``, ``az://`` or
+  ``file://`` URL (pure);
+- :func:`read_tree` lists what a collected root publishes, with the headers of
+  each object (:func:`object_headers`, pure) — from a root, an installed
+  package (:func:`package_root`) or a wheel (:func:`wheel_root`);
+- :func:`plan_publish` decides what to upload, skip and prune from the tree,
+  the listing and the version records (pure);
+- :func:`publish` does the I/O through obstore, the uploads in parallel
+  (``workers`` at once), and reports each object to a ``progress`` callback.
+
+Versions are kept under ``.collectstatic/versions/`` in the destination
+(:data:`VERSIONS_DIR`): one JSON record per published version naming every
+object it needs. ``prune`` deletes what only records older than the last
+``keep-versions`` name; objects no record names are never deleted.
+
+The object-store client is `obstore` (the optional extra ``collectstatic[publish]``),
+imported only when something is published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+
+from .config import STATE_DIR, load_pyproject
+from .errors import CollectStaticError, ConfigError
+from .runtime import ENCODING_SUFFIXES, Manifest, ManifestError
+from .serve import IMMUTABLE, content_type
+
+__all__ = [
+    "PUBLISH_KEYS",
+    "VERSIONS_DIR",
+    "Destination",
+    "Plan",
+    "Progress",
+    "PublishConfig",
+    "PublishError",
+    "PublishResult",
+    "Remote",
+    "TreeObject",
+    "Tree",
+    "load_publish_config",
+    "object_headers",
+    "open_store",
+    "package_root",
+    "parse_destination",
+    "plan_publish",
+    "publish",
+    "publish_config",
+    "read_tree",
+    "record_bytes",
+    "wheel_root",
+]
+
+TABLE = "tool.collectstatic.publish"
+# Where a destination keeps one record per published version (under its prefix).
+VERSIONS_DIR = f"{STATE_DIR}/versions"
+DEFAULT_CACHE_CONTROL = "public, max-age=60"
+SCHEMES = ("s3", "gs", "az", "file")
+_CODING_OF_SUFFIX = {suffix: coding for coding, suffix in ENCODING_SUFFIXES.items()}
+_RECORD_NAME = re.compile(r"^(\d{6,})-([0-9a-f]{12})\.json$")
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+_CHUNK = 1 << 20
+
+# key -> (type description, default)
+PUBLISH_KEYS: dict[str, tuple[str, Any]] = {
+    "cache-control": ("str", DEFAULT_CACHE_CONTROL),
+    "cache-control-hashed": ("str", IMMUTABLE),
+    "encodings": ("bool", True),
+    "workers": ("int from 1 to 256", 16),
+    "store-options": ("table of str = str", {}),
+}
+
+
+class PublishError(CollectStaticError):
+    """Publishing failed; the message names the object and what to do."""
+
+
+# -- configuration ----------------------------------------------------------------
+@dataclass(frozen=True)
+class PublishConfig:
+    """Validated ``[tool.collectstatic.publish]``."""
+
+    cache_control: str = DEFAULT_CACHE_CONTROL  # unhashed names and the manifest
+    cache_control_hashed: str = IMMUTABLE
+    encodings: bool = True  # publish the precompressed variants (x.css.br...)
+    workers: int = 16  # uploads in flight at once
+    store_options: Mapping[str, str] = field(default_factory=dict)  # passed to the store
+
+
+def publish_config(table: Any, source: str = "pyproject.toml") -> PublishConfig:
+    """Validate the raw ``[tool.collectstatic.publish]`` table (``None``: defaults).
+
+    Every problem is collected and raised once as a :class:`ConfigError` whose
+    entries name the key (``tool.collectstatic.publish.workers``).
+    """
+    if table is None:
+        return PublishConfig()
+    if not isinstance(table, Mapping):
+        raise ConfigError([f"{TABLE}: expected a table, found {type(table).__name__}"], source)
+    problems: list[str] = []
+    for name in table:
+        if name not in PUBLISH_KEYS:
+            import difflib
+
+            close = difflib.get_close_matches(str(name), PUBLISH_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else \
+                "known keys: " + ", ".join(PUBLISH_KEYS)
+            problems.append(f"{TABLE}.{name}: unknown key ({hint})")
+    values: dict[str, Any] = {}
+    for name in ("cache-control", "cache-control-hashed"):
+        value = table.get(name, PUBLISH_KEYS[name][1])
+        if not isinstance(value, str) or not value.strip() or not _header_safe(value):
+            problems.append(f"{TABLE}.{name}: expected a Cache-Control value such as "
+                            f"{PUBLISH_KEYS[name][1]!r}, found {value!r}")
+        values[name] = value
+    encodings = table.get("encodings", True)
+    if not isinstance(encodings, bool):
+        problems.append(f"{TABLE}.encodings: expected true or false, found {encodings!r}")
+    workers = table.get("workers", PUBLISH_KEYS["workers"][1])
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 256:
+        problems.append(f"{TABLE}.workers: expected an int from 1 to 256, found {workers!r}")
+    options = table.get("store-options", {})
+    if not isinstance(options, Mapping):
+        problems.append(f"{TABLE}.store-options: expected a table of str = str, "
+                        f"found {options!r}")
+        options = {}
+    for key, value in options.items():
+        if not isinstance(value, str):
+            problems.append(f"{TABLE}.store-options.{key}: expected a string, found {value!r}")
+        elif _SECRET.search(str(key)):
+            problems.append(f"{TABLE}.store-options.{key}: a secret does not belong in "
+                            f"pyproject.toml; set it in the environment (AWS_SECRET_ACCESS_KEY, "
+                            f"GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT_KEY...)")
+    if problems:
+        raise ConfigError(problems, source)
+    return PublishConfig(cache_control=values["cache-control"],
+                         cache_control_hashed=values["cache-control-hashed"],
+                         encodings=encodings, workers=workers,
+                         store_options={str(k): v for k, v in options.items()})
+
+
+_SECRET = re.compile(r"secret|password|token|key$|sas", re.I)
+
+
+def _header_safe(value: str) -> bool:
+    return all(" " <= char <= "~" for char in value)
+
+
+def load_publish_config(pyproject: Path | str) -> PublishConfig:
+    """``[tool.collectstatic.publish]`` of ``pyproject``, validated; defaults when absent."""
+    path = Path(pyproject)
+    if not path.is_file():
+        return PublishConfig()
+    data = load_pyproject(path)
+    table = data.get("tool", {}).get("collectstatic", {})
+    return publish_config(table.get("publish") if isinstance(table, dict) else None, str(path))
+
+
+# -- destinations -----------------------------------------------------------------
+class Destination(NamedTuple):
+    """``s3://bucket/some/prefix`` -> ``("s3", "bucket", "some/prefix")``."""
+
+    scheme: str
+    bucket: str  # the directory for file://
+    prefix: str  # "" or "a/b", no leading or trailing slash
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.bucket}" + (f"/{self.prefix}" if self.prefix else "")
+
+    def object_url(self, name: str) -> str:
+        if self.scheme == "file":
+            return "file://" + os.path.join(self.bucket, name)
+        return f"{self.url}/{name}"
+
+
+def parse_destination(url: str) -> Destination:
+    """Read a destination URL; a malformed one is a :class:`PublishError` saying why."""
+    scheme, sep, rest = str(url).partition("://")
+    if not sep or scheme.lower() not in SCHEMES:
+        raise PublishError(f"{url!r}: expected a destination such as s3://bucket/prefix, "
+                           f"gs://bucket/prefix, az://container/prefix or file:///abs/dir")
+    scheme = scheme.lower()
+    if "?" in rest or "#" in rest or "\\" in rest or not _header_safe(rest):
+        raise PublishError(f"{url!r}: the destination may hold no query, fragment, backslash "
+                           f"or control character")
+    if scheme == "file":
+        if not rest.startswith("/"):
+            raise PublishError(f"{url!r}: expected an absolute path, file:///abs/dir")
+        return Destination("file", os.path.normpath(rest), "")
+    bucket, _, prefix = rest.partition("/")
+    parts = [part for part in prefix.split("/") if part]
+    if not bucket or any(part in (".", "..") for part in parts):
+        raise PublishError(f"{url!r}: expected {scheme}://bucket/prefix with a bucket name and "
+                           f"no '.' or '..' in the prefix")
+    return Destination(scheme, bucket, "/".join(parts))
+
+
+# -- the tree to publish ----------------------------------------------------------
+class TreeObject(NamedTuple):
+    """One object to publish: its name under the prefix and where its bytes are."""
+
+    name: str
+    path: str  # absolute path of the local file
+    size: int
+    hashed: bool  # a hashed name (or a variant of one): its bytes never change
+    md5: str | None  # hex, for unhashed names (compared with what the destination holds)
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Tree:
+    """What a collected root publishes: every object, then the manifest (if any)."""
+
+    root: Path
+    objects: tuple[TreeObject, ...]
+    manifest: TreeObject | None
+
+
+def object_headers(name: str, hashed: bool, config: PublishConfig,
+                   coding: str | None = None) -> dict[str, str]:
+    """The headers stored with ``name``: its type and caching; for a precompressed
+    variant (``coding`` given: ``x.css.br`` beside ``x.css``) the type of the
+    uncompressed content and its Content-Encoding. A collected ``.gz`` file that
+    is no variant (a tarball) is stored as what it is."""
+    base = name[: -len(ENCODING_SUFFIXES[coding])] if coding else name
+    headers = {"Content-Type": content_type(base),
+               "Cache-Control": config.cache_control_hashed if hashed else config.cache_control}
+    if coding:
+        headers["Content-Encoding"] = coding
+    return headers
+
+
+def _safe_name(name: str) -> bool:
+    if not isinstance(name, str) or not name or name.startswith("/") or "\\" in name \
+            or not name.isprintable():
+        return False
+    return all(part not in ("", ".", "..") for part in name.split("/"))
+
+
+def read_tree(root: Path | str, manifest_name: str = "staticfiles.json",
+              config: PublishConfig | None = None) -> Tree:
+    """List what ``root`` publishes.
+
+    With a manifest: every hashed name it maps to (and its precompressed
+    variants, from the manifest's extra data), and every logical name present in
+    root (``keep-unhashed``) with its variants. Hashed files of earlier runs kept
+    in root are not published: the destination keeps its own earlier versions.
+    Without a manifest (``manifest = false``): every file but our state dir.
+    """
+    config = config or PublishConfig()
+    root = Path(os.path.abspath(root))
+    real_root = os.path.realpath(root)
+    manifest_path = root / manifest_name
+    if not root.is_dir():
+        raise PublishError(f"{root}: no collected tree there; run 'collectstatic collect' "
+                           f"first, or name the tree with --package or --wheel")
+    entries: dict[str, tuple[bool, str | None]] = {}  # name -> (hashed, coding of a variant)
+    manifest_object = None
+    if manifest_path.is_file():
+        try:
+            raw = manifest_path.read_bytes()
+            manifest = Manifest.from_data(json.loads(raw), location=root,
+                                          source=str(manifest_path))
+        except (OSError, ValueError, ManifestError) as exc:
+            raise PublishError(f"{manifest_path}: cannot read the manifest ({exc}); run "
+                               f"'collectstatic collect' again") from None
+        paths = sorted(manifest.paths.items())
+        for logical, hashed in paths:
+            for name in (logical, hashed):
+                if not _safe_name(name):
+                    raise PublishError(f"{manifest_path}: the manifest names {name!r}, which "
+                                       f"is not a name inside root; run 'collectstatic "
+                                       f"collect' again")
+            entries[hashed] = (True, None)
+            if logical != hashed and (root / logical).is_file():
+                entries.setdefault(logical, (False, None))
+        # Variants after every collected name: a collected x.tar.gz is no variant of x.tar.
+        for logical, hashed in paths if config.encodings else ():
+            for coding in manifest.encodings(logical):
+                entries.setdefault(hashed + ENCODING_SUFFIXES[coding], (True, coding))
+            if entries.get(logical) == (False, None):
+                for coding, suffix in ENCODING_SUFFIXES.items():
+                    if (root / (logical + suffix)).is_file():
+                        entries.setdefault(logical + suffix, (False, coding))
+        manifest_object = TreeObject(manifest_name, str(manifest_path), len(raw), False,
+                                     hashlib.md5(raw).hexdigest(),
+                                     tuple(object_headers(manifest_name, False, config).items()))
+    else:
+        found = set()
+        for directory, dirs, files in os.walk(root):
+            relative = Path(directory).relative_to(root).as_posix()
+            if relative == ".":
+                dirs[:] = [d for d in dirs if d != STATE_DIR]
+            found.update(name if relative == "." else f"{relative}/{name}" for name in files)
+        for name in sorted(found):
+            base, suffix = os.path.splitext(name)
+            coding = _CODING_OF_SUFFIX.get(suffix) if base in found else None
+            if coding is None or config.encodings:
+                entries[name] = (False, coding)
+    objects = _stat_objects(root, real_root, entries, config)
+    return Tree(root, objects, manifest_object)
+
+
+def _stat_objects(root: Path, real_root: str, entries: dict[str, tuple[bool, str | None]],
+                  config: PublishConfig) -> tuple[TreeObject, ...]:
+    def one(item: tuple[str, tuple[bool, str | None]]) -> TreeObject:
+        name, (hashed, coding) = item
+        path = os.path.join(root, name)
+        real = os.path.realpath(path)
+        if not (real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)):
+            raise PublishError(f"{path}: a link leading outside the collected root is not "
+                               f"published (a root collected with --link: collect without "
+                               f"it, or publish the built wheel)")
+        try:
+            size = os.stat(real).st_size
+            md5 = None if hashed else _file_md5(real)
+        except FileNotFoundError:
+            raise PublishError(f"{path}: named by the manifest but missing; run "
+                               f"'collectstatic collect' again") from None
+        except OSError as exc:
+            raise PublishError(f"{path}: cannot read ({exc.strerror})") from None
+        return TreeObject(name, real, size, hashed, md5,
+                          tuple(object_headers(name, hashed, config, coding).items()))
+
+    items = sorted(entries.items())
+    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
+        return tuple(pool.map(one, items))
+
+
+def _file_md5(path: str) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_root(spec: str) -> Path:
+    """``myapp`` (its ``staticfiles`` dir) or ``myapp:some/dir``: an installed package's tree."""
+    import importlib.resources
+
+    package, _, resource = spec.partition(":")
+    resource = resource or "staticfiles"
+    try:
+        base = importlib.resources.files(package)
+    except (ModuleNotFoundError, TypeError, ValueError) as exc:
+        raise PublishError(f"--package {spec}: cannot find the package ({exc}); install it "
+                           f"in this environment") from None
+    if not _safe_name(resource.strip("/")):
+        raise PublishError(f"--package {spec}: expected PKG or PKG:DIR with DIR inside the "
+                           f"package")
+    target = base.joinpath(*resource.strip("/").split("/"))
+    if not isinstance(target, Path) and not isinstance(base, Path):
+        raise PublishError(f"--package {spec}: the package is not installed as files (a zip "
+                           f"import); publish its wheel with --wheel instead")
+    path = Path(str(target))
+    if not path.is_dir():
+        raise PublishError(f"--package {spec}: no collected dir {resource!r} in the package "
+                           f"(was it built with the collectstatic hook?)")
+    return path
+
+
+@contextlib.contextmanager
+def wheel_root(wheel: Path | str, manifest_name: str = "staticfiles.json") -> Iterator[Path]:
+    """The collected tree inside a built wheel, extracted to a temporary dir for the block."""
+    wheel = Path(wheel)
+    try:
+        archive = zipfile.ZipFile(wheel)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise PublishError(f"{wheel}: cannot read the wheel ({exc})") from None
+    with archive, tempfile.TemporaryDirectory(prefix="collectstatic-publish-") as tmp:
+        names = [info.filename for info in archive.infolist() if not info.is_dir()]
+        manifests = [n for n in names if n.rsplit("/", 1)[-1] == manifest_name and "/" in n
+                     and ".dist-info/" not in n]
+        if len(manifests) != 1:
+            found = ", ".join(manifests) if manifests else "none"
+            raise PublishError(f"{wheel}: expected one collected tree with {manifest_name} in "
+                               f"the wheel, found {found}; publish the tree itself with "
+                               f"--package or a root")
+        prefix = manifests[0][: -len(manifest_name)]
+        out = Path(tmp) / "tree"
+        for name in names:
+            if not name.startswith(prefix):
+                continue
+            relative = name[len(prefix):]
+            if not _safe_name(relative):
+                raise PublishError(f"{wheel}: member {name!r} is not a name inside the tree")
+            target = out / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(name) as member, open(target, "wb") as handle:
+                shutil.copyfileobj(member, handle)
+        yield out
+
+
+# -- planning -----------------------------------------------------------------------
+class Remote(NamedTuple):
+    """One object the destination listing shows."""
+
+    size: int
+    md5: str | None  # when the store's ETag is the content's md5 (a single-part S3 upload)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a publish does, in order: ``upload``, then ``record``, then ``manifest``,
+    then ``delete`` (only with prune)."""
+
+    upload: tuple[TreeObject, ...]
+    present: tuple[str, ...]  # already in the destination: not uploaded
+    record: tuple[str, bytes] | None  # (name, bytes) of this version's record, if new
+    manifest: TreeObject | None  # None when the destination holds these bytes already
+    delete: tuple[str, ...]
+    kept_versions: tuple[str, ...]  # the records whose objects are kept
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(obj.size for obj in self.upload) + \
+            (self.manifest.size if self.manifest else 0)
+
+
+def record_bytes(tree: Tree) -> bytes:
+    """A version's record: every object it needs, with sizes and (unhashed) md5s."""
+    objects = {obj.name: [obj.size, obj.md5] for obj in tree.objects}
+    payload = {"version": 1,
+               "manifest": tree.manifest.name if tree.manifest else None,
+               "manifest_md5": tree.manifest.md5 if tree.manifest else None,
+               "objects": objects}
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _record_objects(data: bytes) -> dict[str, list[Any]]:
+    try:
+        objects = json.loads(data).get("objects", {})
+    except (ValueError, AttributeError):
+        return {}
+    return objects if isinstance(objects, dict) else {}
+
+
+def plan_publish(tree: Tree, listing: Mapping[str, Remote],
+                 records: Mapping[str, bytes | None], *, remote_manifest: bytes | None,
+                 keep_versions: int = 2, prune: bool = False) -> Plan:
+    """Decide what to upload, skip and delete. Pure.
+
+    ``listing`` is the destination's one listing (name -> :class:`Remote`);
+    ``records`` maps each version record listed (``.collectstatic/versions/...``)
+    to its bytes (``None`` where not fetched: only the latest and, for prune,
+    all are needed); ``remote_manifest`` is the destination's manifest bytes.
+    """
+    ordered = sorted((name for name in listing if name.startswith(VERSIONS_DIR + "/")
+                      and _RECORD_NAME.match(name[len(VERSIONS_DIR) + 1:])),
+                     key=lambda n: int(n[len(VERSIONS_DIR) + 1:].split("-", 1)[0]))
+    latest = _record_objects(records.get(ordered[-1]) or b"") if ordered else {}
+    upload, present = [], []
+    for obj in tree.objects:
+        remote = listing.get(obj.name)
+        if remote is not None and remote.size == obj.size and (
+                obj.hashed or remote.md5 == obj.md5 or
+                (remote.md5 is None and latest.get(obj.name) == [obj.size, obj.md5])):
+            present.append(obj.name)
+        else:
+            upload.append(obj)
+    data = record_bytes(tree)
+    digest = hashlib.md5(data).hexdigest()[:12]
+    record = None
+    if ordered and ordered[-1].endswith(f"-{digest}.json"):
+        current = ordered[-1]
+    else:
+        number = int(ordered[-1][len(VERSIONS_DIR) + 1:].split("-", 1)[0]) + 1 if ordered else 1
+        current = f"{VERSIONS_DIR}/{number:06d}-{digest}.json"
+        record = (current, data)
+    earlier = [name for name in ordered if name != current]
+    kept = earlier[len(earlier) - keep_versions:] if keep_versions else []
+    manifest = tree.manifest
+    if manifest is not None and remote_manifest is not None and \
+            hashlib.md5(remote_manifest).hexdigest() == manifest.md5 and record is None:
+        manifest = None
+    delete: list[str] = []
+    if prune:
+        wanted = {obj.name for obj in tree.objects}
+        if tree.manifest is not None:
+            wanted.add(tree.manifest.name)
+        for name in kept:
+            wanted.update(_record_objects(records.get(name) or b""))
+        old = [name for name in earlier if name not in kept]
+        doomed = {obj for name in old for obj in _record_objects(records.get(name) or b"")}
+        delete = sorted(name for name in doomed - wanted if name in listing) + old
+    return Plan(tuple(upload), tuple(present), record, manifest, tuple(delete), tuple(kept))
+
+
+# -- results and progress -------------------------------------------------------------
+class Progress(NamedTuple):
+    """Reported after each object is uploaded or deleted."""
+
+    action: str  # "upload" or "delete"
+    name: str
+    done: int
+    total: int
+    bytes_done: int
+    bytes_total: int
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    destination: str
+    uploaded: tuple[str, ...]
+    uploaded_bytes: int
+    present: int
+    pruned: tuple[str, ...]
+    manifest_written: bool
+    dry_run: bool = False
+    plan: Plan | None = None
+
+    def summary(self) -> str:
+        size = f"{self.uploaded_bytes / 1e6:.1f} MB"
+        count = len(self.uploaded)
+        objects = f"{count} object{'' if count == 1 else 's'}"
+        if self.dry_run:
+            return (f"would upload {objects} / {size} to {self.destination}, "
+                    f"{self.present} already present, would prune {len(self.pruned)}.")
+        return (f"uploaded {objects} / {size} to {self.destination}, {self.present} already "
+                f"present, pruned {len(self.pruned)}.")
+
+
+# -- the I/O ------------------------------------------------------------------------
+def publish(dest: str, *, root: Path | str | None = None, package: str | None = None,
+            wheel: Path | str | None = None, settings: Any = None,
+            config: PublishConfig | None = None, keep_versions: int | None = None,
+            prune: bool = False, dry_run: bool = False,
+            progress: Callable[[Progress], None] | None = None) -> PublishResult:
+    """Publish a collected tree to ``dest`` (see the module docstring).
+
+    The tree is ``root``, an installed ``package`` (``PKG`` or ``PKG:DIR``), or a
+    ``wheel``; by default ``settings.root``. ``settings`` (a
+    :class:`collectstatic.config.Settings`) gives the manifest name and
+    ``keep-versions`` when they are not passed.
+    """
+    config = config or PublishConfig()
+    destination = parse_destination(dest)
+    manifest_name = getattr(settings, "manifest_name", "staticfiles.json")
+    if keep_versions is None:  # (the key of [tool.collectstatic]; 2 until Settings has it)
+        keep_versions = getattr(settings, "keep_versions", 2)
+    if isinstance(keep_versions, bool) or not isinstance(keep_versions, int) or \
+            keep_versions < 0:
+        raise PublishError(f"keep-versions: expected an int >= 0, found {keep_versions!r}")
+    if sum(x is not None for x in (root, package, wheel)) > 1:
+        raise PublishError("name one tree: a root, --package or --wheel")
+    with contextlib.ExitStack() as stack:
+        if wheel is not None:
+            tree_root: Path = stack.enter_context(wheel_root(wheel, manifest_name))
+        elif package is not None:
+            tree_root = package_root(package)
+        elif root is not None:
+            tree_root = Path(root)
+        elif settings is not None:
+            tree_root = settings.root
+        else:
+            raise PublishError("no tree to publish: pass a root, --package or --wheel")
+        return asyncio.run(_publish(tree_root, manifest_name, destination, config,
+                                    keep_versions, prune, dry_run,
+                                    progress))
+
+
+def _obstore() -> Any:
+    try:
+        import obstore
+        import obstore.store
+    except ImportError:
+        raise PublishError("publishing needs the object-store client: pip install "
+                           "'collectstatic[publish]'") from None
+    return obstore
+
+
+def open_store(destination: Destination, config: PublishConfig) -> Any:
+    """The obstore store for ``destination`` (credentials from the environment)."""
+    obstore = _obstore()
+    from datetime import timedelta
+
+    if destination.scheme == "file":
+        try:
+            return obstore.store.LocalStore(destination.bucket, mkdir=True)
+        except Exception as exc:
+            raise _store_error(exc, destination.url, "create the directory") from None
+    options = dict(config.store_options)
+    endpoint = options.get("endpoint") or os.environ.get("AWS_ENDPOINT_URL") or \
+        os.environ.get("AWS_ENDPOINT") or ""
+    client = {"connect_timeout": "10s", "timeout": "300s"}
+    if destination.scheme == "s3" and endpoint.startswith("http://"):
+        client["allow_http"] = True  # type: ignore[assignment]  # a local S3-compatible server
+    url = f"{'gs' if destination.scheme == 'gs' else destination.scheme}://{destination.bucket}"
+    if destination.prefix:
+        url += "/" + destination.prefix
+    try:
+        return obstore.store.from_url(
+            url, client_options=client, config=options or None,
+            retry_config={"max_retries": 3, "backoff": {"init_backoff": timedelta(seconds=0.2),
+                                                        "max_backoff": timedelta(seconds=5),
+                                                        "base": 2},
+                          "retry_timeout": timedelta(seconds=60)})
+    except Exception as exc:
+        raise _store_error(exc, destination.url, "open the store") from None
+
+
+_WHAT_TO_DO = {
+    "credentials": "no usable credentials for the store: set them in the environment "
+                   "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE; "
+                   "GOOGLE_APPLICATION_CREDENTIALS; AZURE_STORAGE_ACCOUNT_NAME and a key) "
+                   "and publish again",
+    "bucket": "the bucket (or container) does not exist: create it or fix the destination URL",
+    "denied": "permission denied: give these credentials list, read, write (and, for "
+              "--prune, delete) access to the bucket, then publish again",
+    "network": "cannot reach the store: check the network and the endpoint, then publish "
+               "again (what arrived is not uploaded again; the destination's manifest is "
+               "unchanged)",
+}
+
+
+def _classify(exc: BaseException) -> str | None:
+    text = str(exc)
+    kind = type(exc).__name__
+    # (with no credentials set, the client asks the instance metadata service for some)
+    if kind == "UnauthenticatedError" or re.search(
+            r"credential|InvalidAccessKeyId|SignatureDoesNotMatch|169\.254\.169\.254|"
+            r"/latest/api/token|/latest/meta-data", text, re.I):
+        return "credentials"
+    if re.search(r"NoSuchBucket|ContainerNotFound|bucket does not exist", text, re.I):
+        return "bucket"
+    if kind == "PermissionDeniedError" or re.search(r"AccessDenied|\b403\b|Forbidden", text):
+        return "denied"
+    if re.search(r"error sending request|connect|timed out|timeout|reset by peer|"
+                 r"broken pipe|dns", text, re.I):
+        return "network"
+    if isinstance(exc, PermissionError):
+        return "denied"
+    return None
+
+
+def _store_error(exc: BaseException, where: str, action: str) -> PublishError:
+    kind = _classify(exc)
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if len(detail) > 200:
+        detail = detail[:200] + "..."
+    if kind is None:
+        return PublishError(f"{where}: cannot {action} ({detail}); publish again once fixed "
+                            f"(the destination's manifest is unchanged)")
+    return PublishError(f"{where}: cannot {action}: {_WHAT_TO_DO[kind]} ({detail})")
+
+
+async def _list(obstore: Any, store: Any, destination: Destination) -> dict[str, Remote]:
+    listing: dict[str, Remote] = {}
+    try:
+        async for chunk in obstore.list(store):
+            for meta in chunk:
+                etag = (meta.get("e_tag") or "").strip('"').lower()
+                listing[meta["path"]] = Remote(int(meta["size"]),
+                                               etag if _MD5.match(etag) else None)
+    except Exception as exc:
+        raise _store_error(exc, destination.url, "list the destination") from None
+    return listing
+
+
+async def _get(obstore: Any, store: Any, destination: Destination, name: str,
+               missing_ok: bool = False) -> Any:
+    try:
+        result = await obstore.get_async(store, name)
+        return bytes(await result.bytes_async())
+    except Exception as exc:
+        if missing_ok and (isinstance(exc, FileNotFoundError) or  # (obstore's "not found")
+                           type(exc).__name__ == "NotFoundError"):
+            return None
+        raise _store_error(exc, destination.object_url(name), "read it") from None
+
+
+async def _publish(tree_root: Path, manifest_name: str, destination: Destination,
+                   config: PublishConfig,
+                   keep_versions: int, prune: bool, dry_run: bool,
+                   progress: Callable[[Progress], None] | None) -> PublishResult:
+    obstore = _obstore()
+    # The tree is read (md5s of unhashed files) while the destination is listed.
+    reading = asyncio.get_running_loop().run_in_executor(None, read_tree, tree_root,
+                                                         manifest_name, config)
+    try:
+        store = open_store(destination, config)
+        listed = await asyncio.gather(_list(obstore, store, destination),
+                                      _get(obstore, store, destination, manifest_name,
+                                           missing_ok=True),
+                                      return_exceptions=True)
+    finally:
+        tree = await reading  # (a bad tree is reported before a store problem)
+    for outcome in listed:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    listing, remote_manifest = listed  # type: ignore[misc]
+    if tree.manifest is None or manifest_name not in listing:
+        remote_manifest = None
+    records = sorted((n for n in listing if n.startswith(VERSIONS_DIR + "/")
+                      and _RECORD_NAME.match(n[len(VERSIONS_DIR) + 1:])),
+                     key=lambda n: int(n[len(VERSIONS_DIR) + 1:].split("-", 1)[0]))
+    # The latest record is read only for what the listing cannot tell: an unhashed name
+    # present with its size whose ETag is no md5 (a local directory, a multipart upload).
+    unsure = any(not obj.hashed and obj.name in listing and listing[obj.name].md5 is None
+                 and listing[obj.name].size == obj.size for obj in tree.objects)
+    wanted = records if prune else records[-1:] if unsure else []
+    fetched = dict(zip(wanted, await asyncio.gather(
+        *(_get(obstore, store, destination, name) for name in wanted))))
+    plan = plan_publish(tree, listing, fetched, remote_manifest=remote_manifest,
+                        keep_versions=keep_versions, prune=prune)
+    if dry_run:
+        return PublishResult(destination.url, tuple(o.name for o in plan.upload) +
+                             ((plan.manifest.name,) if plan.manifest else ()),
+                             plan.upload_bytes, len(plan.present), plan.delete,
+                             False, dry_run=True, plan=plan)
+    total = len(plan.upload) + (plan.record is not None) + (plan.manifest is not None)
+    bytes_total = plan.upload_bytes
+    state = {"done": 0, "bytes": 0}
+    attributes = destination.scheme != "file"  # (a local directory keeps no headers)
+
+    def report(action: str, name: str, size: int, count: int) -> None:
+        state["done"] += 1
+        state["bytes"] += size
+        if progress is not None:
+            progress(Progress(action, name, state["done"], count, state["bytes"], bytes_total))
+
+    async def put(name: str, data: Any, headers: tuple[tuple[str, str], ...], size: int) -> None:
+        try:
+            await obstore.put_async(store, name, data,
+                                    attributes=dict(headers) if attributes else None)
+        except Exception as exc:
+            raise _store_error(exc, destination.object_url(name), "upload it") from None
+        report("upload", name, size, total)
+
+    semaphore = asyncio.Semaphore(config.workers)
+
+    async def bounded(obj: TreeObject) -> None:
+        async with semaphore:
+            await put(obj.name, Path(obj.path), obj.headers, obj.size)
+
+    await _all(bounded(obj) for obj in plan.upload)
+    # Only once every object is in place: the record, then the manifest, last.
+    if plan.record is not None:
+        name, data = plan.record
+        await put(name, data, (("Content-Type", "application/json; charset=utf-8"),
+                               ("Cache-Control", "no-cache")), 0)  # (bookkeeping: not counted)
+    if plan.manifest is not None:
+        await put(plan.manifest.name, Path(plan.manifest.path), plan.manifest.headers,
+                  plan.manifest.size)
+    pruned: list[str] = []
+    state["done"] = 0
+    # In bulk (S3 deletes 1000 per request), objects before the records naming them, so
+    # that a prune stopped half-way is finished by the next one.
+    for start in range(0, len(plan.delete), 1000):
+        batch = list(plan.delete[start:start + 1000])
+        try:
+            await obstore.delete_async(store, batch)
+        except FileNotFoundError:  # (a local directory: one went meanwhile)
+            pass
+        except Exception as exc:
+            raise _store_error(exc, destination.object_url(batch[0]), "delete it") from None
+        for name in batch:
+            pruned.append(name)
+            report("delete", name, 0, len(plan.delete))
+    uploaded = tuple(o.name for o in plan.upload) + \
+        ((plan.manifest.name,) if plan.manifest else ())
+    return PublishResult(destination.url, uploaded, plan.upload_bytes, len(plan.present),
+                         tuple(pruned), plan.manifest is not None, plan=plan)
+
+
+async def _all(coroutines: Any) -> None:
+    """Run them all; on the first failure cancel the rest and raise it."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    if not tasks:
+        return
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
