@@ -36,6 +36,7 @@ from .errors import CollectError
 from .files import Copy, copy_hashing, prune_empty_dirs, symlink_whole
 from .finders import Found, Listing, list_sources, name_collisions
 from .plan import CopyPlan, Job, plan_copies, stale_outputs, standing_answer
+from .progress import Progress
 from .record import (
     Answer,
     Source,
@@ -66,11 +67,13 @@ def root_has_files(settings: Settings) -> bool:
 
 
 def collect(settings: Settings, options: CollectOptions | None = None, *,
-            log: Log | None = None, verbosity: int = 3) -> CollectResult:
+            log: Log | None = None, verbosity: int = 3,
+            progress: Progress | None = None) -> CollectResult:
     """Collect into ``settings.root``; see the module docstring for the phases.
     ``log(message, level)`` is given the messages up to level ``verbosity``
-    (Django's: 1 says what was done, 2 every file, 3 more)."""
-    run = Run.start(settings, options or CollectOptions(), log, verbosity)
+    (Django's: 1 says what was done, 2 every file, 3 more); ``progress`` a
+    :class:`~collectstatic.progress.Step` at each phase and as work gets done."""
+    run = Run.start(settings, options or CollectOptions(), log, verbosity, progress)
     try:
         listing = _list(run)
         fresh = len(run.result.warnings)  # those before are the listing's, made anew each run
@@ -231,7 +234,7 @@ def _repeat_last_run(run: Run, files: list[Found], inputs: str) -> bool:
     result.files = list(answer.files)
     result.manifest = answer.manifest
     result.variants = answer.variants
-    result.rewritten = answer.rewritten
+    result.reused = answer.rewritten  # (the last run's, all taken as they are)
     result.warnings.extend(answer.warnings)
     return True
 
@@ -286,7 +289,10 @@ def _copy(run: Run, plan: CopyPlan, files: Mapping[str, Found]) -> dict[str, Sou
     if run.verbosity >= 2:
         for name in unchanged:
             run.log(f"Skipping '{name}' (not modified)", 2)
+    run.step("copying", 0, len(plan.jobs))
     done = run.parallel(lambda job: _copy_one(run, files, job), plan.jobs)
+    run.step("copying", len(done), len(plan.jobs),
+             sum(answer.source.size for answer in done if answer.copied))
     copied = {}
     for job, answer in zip(plan.jobs, done):
         name = job.found.name
@@ -396,7 +402,8 @@ def _save_record(run: Run, finished: bool, inputs: str, fresh: int) -> None:
     if finished:
         outputs_key = fingerprint([record.outputs[name] for name in result.files])
         record.answer = Answer(result.files, result.manifest, result.variants,
-                               result.rewritten, result.warnings[fresh:], outputs_key)
+                               result.rewritten + result.reused, result.warnings[fresh:],
+                               outputs_key)
     write_record(run.root, record, run.tmp_dir)
 
 
