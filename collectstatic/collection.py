@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import unicodedata
-from collections.abc import Iterator, Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
 
 from . import hashed
 from ._parallel import parallel_map
@@ -183,13 +184,23 @@ def _locked(run: Run) -> Iterator[None]:
 
 def _stat_sources(run: Run, files: list[Found]) -> list[StatKey]:
     """Each source's stat key, in order."""
-    paths = [found.path for found in files]
+    return _stat_in_runs(run, source_keys, [found.path for found in files])
 
-    def stat_run(start: int) -> list[StatKey]:
-        return source_keys(paths[start:start + _STAT_RUN])
+
+def _stat_outputs(run: Run, names: list[str]) -> list[StatKey | None]:
+    """Each output's stat key (None: gone), in order."""
+    return _stat_in_runs(run, functools.partial(output_keys, run.prefix), names)
+
+
+def _stat_in_runs(run: Run, keys_of: Callable[[list[str]], list[Any]], items: list[str]
+                  ) -> list[Any]:
+    """``keys_of(items)`` on the workers, a run of items at a time (a tree's
+    stat calls are a no-change run's main cost)."""
+    def stat_run(start: int) -> list[Any]:
+        return keys_of(items[start:start + _STAT_RUN])
 
     # (stat calls hold the GIL between them: threads would only take turns)
-    done = parallel_map(stat_run, list(range(0, len(paths), _STAT_RUN)), run.settings.workers,
+    done = parallel_map(stat_run, list(range(0, len(items), _STAT_RUN)), run.settings.workers,
                         threads=False)
     return [key for keys in done for key in keys]
 
@@ -204,7 +215,7 @@ def _load_record(run: Run) -> None:
         return
     run.record = record = read_record(run.root)
     names = list(record.outputs)
-    run.intact = {name for name, key in zip(names, output_keys(run.prefix, names))
+    run.intact = {name for name, key in zip(names, _stat_outputs(run, names))
                   if key == record.outputs[name]}
 
 
@@ -223,7 +234,7 @@ def _repeat_last_run(run: Run, files: list[Found], inputs: str) -> bool:
     if run.options.dry_run or run.options.clear:
         return False
     answer = standing_answer(read_shortcut(run.root), _settings_key(run), inputs)
-    if answer is None or fingerprint(output_keys(run.prefix, answer.files)) != \
+    if answer is None or fingerprint(_stat_outputs(run, answer.files)) != \
             answer.outputs_key:
         return False
     result = run.result
