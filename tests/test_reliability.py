@@ -654,6 +654,10 @@ def test_rewriting_is_stable(name: str, text: str, js_modules: bool) -> None:
     # its own output (each pass starts from the source file), so neither do we.
     assume(not any(ref.kind == "import" and _unclosed_url_before(text, ref)
                    for ref in result.references))
+    # A URL whose query ends in "?" before its fragment (``a.map??#iefix``) gets
+    # "?#" put back after its hashed name, as Django's url_converter does for
+    # ``?#`` (the IE font hack), so each rewrite adds a "?": no fixed point.
+    assume(not any("??" in ref.url for ref in result.references))
     first = result.text
     hashed_names = set(HASHED.values())
     again = _rewrite(name, first, lambda target: target if target in hashed_names else None,
