@@ -351,3 +351,18 @@ def test_monaco_esm_with_js_modules_fails_only_on_truly_missing_references(
     hashed = paths["monaco/vs/base/common/hotReloadHelpers.js"].rsplit("/", 1)[1]
     written = (tmp_path / "out" / paths[name]).read_text()
     assert f'readHotReloadableExport }} from "../../../../base/common/{hashed}"' in written
+
+
+def test_a_change_undone_takes_back_the_kept_files(tmp_path: Path) -> None:
+    make(tmp_path)
+    cli("collect", "--noinput", cwd=tmp_path)
+    (tmp_path / "s/img/b.png").write_bytes(b"B-PNG, changed")
+    cli("collect", "--noinput", cwd=tmp_path)
+    second = manifest(tmp_path)["paths"]
+    second_tree = tree_bytes(tmp_path / "out")
+    (tmp_path / "s/img/b.png").write_bytes(SITE["s/img/b.png"])  # the first version again
+    cli("collect", "--noinput", cwd=tmp_path)
+    out = tree_bytes(tmp_path / "out")
+    for name in ["css/parts/base.css", "css/site.css", "img/b.png"]:  # the second version's
+        assert out.pop(second[name]) == second_tree[second[name]]
+    assert out == cold_run(tmp_path)
