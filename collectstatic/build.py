@@ -66,9 +66,11 @@ def collect_for_build(settings: Settings, dest: Path | str | None = None, *,
             raise ConfigError([f"build directory {target} lies inside {source.origin}"],
                               source=str(settings.project_root / "pyproject.toml"))
     # Modes that do not follow the builder's umask (setuptools copies them
-    # into the wheel), unless configured.
+    # into the wheel), unless configured. A wheel ships only the current
+    # version: its dir keeps no hashed files of earlier builds.
     build_settings = dataclasses.replace(
         settings, root=target, link=False,
+        keep_versions=0 if dest is not None else settings.keep_versions,
         file_mode=0o644 if settings.file_mode is None else settings.file_mode,
         dir_mode=0o755 if settings.dir_mode is None else settings.dir_mode)
     # A wheel build collects into a fresh dir: keep compressed variants in a
@@ -111,7 +113,9 @@ def build_staging_dir(settings: Settings) -> Path | None:
     """
     if _throwaway(settings.project_root):
         return None
-    key = hashlib.md5(repr(settings).encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
+    # (keep-versions does not change a wheel: the same dir serves every value)
+    plain = dataclasses.replace(settings, keep_versions=0)
+    key = hashlib.md5(repr(plain).encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
     return default_build_cache_dir(settings.project_root) / f"wheel-{key}"
 
 

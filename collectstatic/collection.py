@@ -12,7 +12,8 @@ context (:class:`~collectstatic.context.Run`):
    while copying; a file post-processing cannot change (not CSS/JS) gets
    its hashed name from the same copy;
 5. post-process, write the hashed outputs and the manifest (:mod:`.hashed`);
-6. remove what earlier runs wrote that is no longer wanted, save the record.
+6. remove what earlier runs wrote that is no longer wanted (but the hashed
+   outputs of the last ``keep-versions`` versions), save the record.
 
 Every file is written whole or not at all (:mod:`.files`). The record lists
 every file this tool wrote; files in root it did not write are left alone
@@ -36,7 +37,15 @@ from .context import CollectOptions, CollectResult, Log, Run
 from .errors import CollectError
 from .files import Copy, copy_hashing, prune_empty_dirs, symlink_whole
 from .finders import Found, Listing, list_sources, name_collisions
-from .plan import CopyPlan, Job, plan_copies, stale_outputs, standing_answer
+from .plan import (
+    CopyPlan,
+    Job,
+    next_versions,
+    plan_copies,
+    stale_outputs,
+    standing_answer,
+    version_outputs,
+)
 from .progress import Progress
 from .record import (
     Answer,
@@ -399,10 +408,22 @@ def _finish(run: Run, files: Mapping[str, Found], sources: dict[str, Source],
         replaced_all = run.post and finished
         if not replaced_all:
             wanted |= set(record.outputs) - old_plain - wanted
-        _remove_stale(run, stale_outputs(record.outputs, wanted, old_plain, replaced_all))
+        kept = _next_versions(run) if replaced_all else set()
+        stale = stale_outputs(record.outputs, wanted, old_plain, replaced_all, kept)
+        wanted |= kept.difference(stale)
+        _remove_stale(run, stale)
         _apply_file_mode(run)
         _sort_result(run.result, wanted)
         _save_record(run, finished and wanted == record.outputs.keys(), inputs, fresh)
+
+
+def _next_versions(run: Run) -> set[str]:
+    """Record this run's version (keep-versions); the hashed outputs of the
+    earlier ones kept, as they were written."""
+    record = run.record
+    current = version_outputs(run.result.manifest, run.result.variants)
+    record.versions = next_versions(record.versions, current, run.settings.keep_versions)
+    return record.versions.kept() & run.intact
 
 
 def _save_record(run: Run, finished: bool, inputs: str, fresh: int) -> None:

@@ -63,6 +63,7 @@ KEYS: dict[str, tuple[str, Any]] = {
     "compress-levels": ("table of algorithm = int", {}),
     "compress-skip": ("list of file extensions", None),
     "workers": ("int >= 1", None),
+    "keep-versions": ("int >= 0", 2),
     "link": ("bool", False),
     "follow-external-symlinks": ("bool", False),
     "file-mode": ('octal string such as "0o644"', None),
@@ -102,6 +103,7 @@ class Settings:
     compress_levels: Mapping[str, int] = field(default_factory=dict)
     compress_skip: tuple[str, ...] = SKIP_COMPRESS_EXTENSIONS  # lowercase, no dot
     workers: int = 1
+    keep_versions: int = 2  # earlier runs whose hashed outputs stay in root
     link: bool = False
     follow_external_symlinks: bool = False  # symlinks in sources may lead outside the project
     file_mode: int | None = None
@@ -308,6 +310,7 @@ class _Validator:
         levels = self.compress_levels(get("compress-levels", {}))
         skip = self.compress_skip(get("compress-skip"))
         workers = self.workers(get("workers"))
+        keep_versions = self.keep_versions(get("keep-versions", KEYS["keep-versions"][1]))
         file_mode = self.mode("file-mode", get("file-mode"))
         dir_mode = self.mode("dir-mode", get("dir-mode"))
         if root is not None:
@@ -332,6 +335,7 @@ class _Validator:
             compress_levels=levels,
             compress_skip=skip,
             workers=workers,
+            keep_versions=keep_versions,
             link=flags["link"],
             follow_external_symlinks=flags["follow-external-symlinks"],
             file_mode=file_mode,
@@ -549,6 +553,12 @@ class _Validator:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             self.problem(self.key("workers"), "an integer >= 1", value)
             return cores
+        return value
+
+    def keep_versions(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.problem(self.key("keep-versions"), "an integer >= 0", value)
+            return 0
         return value
 
     def mode(self, name: str, value: Any) -> int | None:

@@ -10,11 +10,12 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
+from .codecs import ALGORITHMS
 from .finders import Found
-from .record import Answer, Shortcut, Source, StatKey
+from .record import Answer, Shortcut, Source, StatKey, Versions
 
-__all__ = ["CopyPlan", "Job", "Way", "hashed_collisions", "plan_copies", "stale_outputs",
-           "standing_answer"]
+__all__ = ["CopyPlan", "Job", "Way", "hashed_collisions", "next_versions",
+           "plan_copies", "stale_outputs", "standing_answer", "version_outputs"]
 
 
 class Way(NamedTuple):
@@ -77,18 +78,56 @@ def standing_answer(shortcut: Shortcut | None, settings: str, inputs: str) -> An
 
 
 def stale_outputs(recorded: Iterable[str], wanted: Collection[str], old_plain: Collection[str],
-                  replaced_all: bool) -> list[str]:
+                  replaced_all: bool, kept: Collection[str] = ()) -> list[str]:
     """The outputs earlier runs wrote that go now, sorted.
 
     ``replaced_all``: this run made a whole new set of outputs (it
     post-processed to the end, or does not post-process), so everything it
-    does not want goes. Otherwise (post-processing failed) the manifest and
-    hashed outputs of earlier runs stay, for the old manifest to keep
-    working: only plain copies in ``old_plain`` that are not wanted go.
+    does not want goes, but for the hashed outputs of earlier versions in
+    ``kept`` (:func:`next_versions`). Otherwise (post-processing failed) the
+    manifest and hashed outputs of earlier runs stay, for the old manifest to
+    keep working: only plain copies in ``old_plain`` that are not wanted go.
     """
     if replaced_all:
-        return sorted(name for name in recorded if name not in wanted)
+        return sorted(name for name in recorded if name not in wanted and
+                      (name not in kept or name in old_plain))
     return sorted(name for name in recorded if name in old_plain and name not in wanted)
+
+
+_VARIANT_SUFFIXES = tuple(algorithm.suffix for algorithm in ALGORITHMS.values())
+
+
+def _variant_of(name: str) -> str:
+    """The name ``name`` is a compressed variant of, or ""."""
+    for suffix in _VARIANT_SUFFIXES:
+        if name.endswith(suffix):
+            return name[:-len(suffix)]
+    return ""
+
+
+def version_outputs(manifest: Mapping[str, str], variants: Iterable[str]) -> list[str]:
+    """The hashed outputs a manifest names, with their compressed variants
+    (``variants``: every variant made), sorted; unhashed names are not a
+    version's (they follow their sources)."""
+    hashed = {name for logical, name in manifest.items() if name != logical}
+    return sorted([*hashed, *(name for name in variants if _variant_of(name) in hashed)])
+
+
+def next_versions(last: Versions, current: Sequence[str], keep: int) -> Versions:
+    """The versions after a run that post-processed to the end and whose
+    manifest names the hashed outputs ``current`` (:func:`version_outputs`):
+    the last run's becomes the newest earlier one unless it is the same, and
+    of the earlier ones only the ``keep`` newest stay (bounded: a root does
+    not grow with every change). A current file's variants are as the
+    current settings make them (no longer compressed: its variants go)."""
+    current = sorted(current)
+    older = last.earlier
+    if last.current and current != last.current:
+        older = [last.current, *older]
+    now = set(current)
+    return Versions(current, [[name for name in names
+                               if name not in now and _variant_of(name) not in now]
+                              for names in older[:keep]])
 
 
 _HASHED = re.compile(r"\.[0-9a-f]{12}(?=\.[^./]*$|$)")

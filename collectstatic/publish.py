@@ -570,8 +570,8 @@ def publish(dest: str, *, root: Path | str | None = None, package: str | None = 
     config = config or PublishConfig()
     destination = parse_destination(dest)
     manifest_name = getattr(settings, "manifest_name", "staticfiles.json")
-    if keep_versions is None:  # (the key of [tool.collectstatic]; 2 until Settings has it)
-        keep_versions = getattr(settings, "keep_versions", 2)
+    if keep_versions is None:  # the key of [tool.collectstatic], validated with it
+        keep_versions = 2 if settings is None else settings.keep_versions
     if isinstance(keep_versions, bool) or not isinstance(keep_versions, int) or \
             keep_versions < 0:
         raise PublishError(f"keep-versions: expected an int >= 0, found {keep_versions!r}")

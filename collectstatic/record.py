@@ -2,7 +2,8 @@
 
 One file, written whole by every run that changed something: each source
 seen (:class:`Source`), each output written with its stat key, the last
-post-processing answer with its memo, and the last run's result
+post-processing answer with its memo, the hashed outputs of the last
+versions (:class:`Versions`, for ``keep-versions``), and the last run's result
 (:class:`Answer`) with the fingerprint of the settings it was made with, so
 that a run over unchanged sources and outputs repeats it. A record this
 version did not write, or a damaged one, reads as empty: everything is new.
@@ -32,9 +33,9 @@ from .config import STATE_DIR
 from .errors import CollectError
 from .files import write_whole
 
-__all__ = ["Answer", "Record", "Shortcut", "Source", "StatKey", "fingerprint", "out_key",
-           "output_keys", "read_record", "read_shortcut", "recorded_outputs", "remove_record",
-           "source_keys", "stat_key", "write_record"]
+__all__ = ["Answer", "Record", "Shortcut", "Source", "StatKey", "Versions", "fingerprint",
+           "out_key", "output_keys", "read_record", "read_shortcut", "recorded_outputs",
+           "remove_record", "source_keys", "stat_key", "write_record"]
 
 RECORD_NAME = "state.marshal"
 _HEAD = b"collectstatic record 6 (marshal)\n"
@@ -126,6 +127,19 @@ class Answer(NamedTuple):
     outputs_key: str  # fingerprint of the stat keys of ``files``
 
 
+class Versions(NamedTuple):
+    """The hashed outputs of the last versions, as the record keeps them."""
+
+    current: list[str]  # those the last finished run's manifest named (sorted)
+    # For each earlier version kept, newest first: those it named that no
+    # newer version names (a file unchanged since is the newer one's too).
+    earlier: list[list[str]]
+
+    def kept(self) -> set[str]:
+        """The outputs that stay for the earlier versions."""
+        return {name for names in self.earlier for name in names}
+
+
 class Shortcut(NamedTuple):
     """The first part of the record: enough to tell whether its answer stands."""
 
@@ -143,6 +157,8 @@ class Record:
     settings: str = ""  # as in Shortcut
     inputs: str = ""
     answer: Answer | None = None
+    # The hashed outputs of the last versions (keep-versions).
+    versions: Versions = field(default_factory=lambda: Versions([], []))
     # The bytes read, to leave an equal record unwritten.
     raw: bytes = field(default=b"", repr=False, compare=False)
 
@@ -155,7 +171,8 @@ def _parts(record: Record) -> tuple[Any, dict[str, Any]]:
     answer = None if record.answer is None else tuple(record.answer)
     return ((record.settings, record.inputs, answer),
             {"sources": {name: tuple(source) for name, source in record.sources.items()},
-             "outputs": record.outputs, "post": record.post, "file_mode": record.file_mode})
+             "outputs": record.outputs, "post": record.post, "file_mode": record.file_mode,
+              "versions": tuple(record.versions)})
 
 
 def _read(root: Path, whole: bool) -> tuple[bytes, Any, dict[str, Any] | None] | None:
@@ -204,9 +221,17 @@ def read_record(root: Path) -> Record:
             sources=dict(zip(sources, map(Source._make, sources.values()))),
             outputs=dict(rest["outputs"]), post=dict(rest["post"]),
             file_mode=rest["file_mode"], settings=str(settings), inputs=str(inputs),
-            answer=None if answer is None else Answer._make(answer), raw=data)
+            answer=None if answer is None else Answer._make(answer),
+            versions=_versions(rest.get("versions")), raw=data)
     except _DAMAGED:
         return Record()
+
+
+def _versions(value: Any) -> Versions:
+    if value is None:  # (a record of the version before keep-versions)
+        return Versions([], [])
+    current, earlier = value
+    return Versions(list(current), [list(names) for names in earlier])
 
 
 def write_record(root: Path, record: Record, tmp_dir: Path) -> None:

@@ -108,6 +108,7 @@ def test_warm_run_compresses_nothing_and_one_change_recompresses_its_own(tmp_pat
                                                                           ) -> None:
     make(tmp_path)
     cold = cli("collect", "--noinput", "-v", "2", cwd=tmp_path)
+    old = manifest(tmp_path)["paths"]
     # once per distinct content and algorithm: site.css and other.css plain and
     # rewritten, app.js (plain and hashed are the same bytes), tiny.txt (tried,
     # not worth keeping): 6 contents x 2 algorithms
@@ -123,9 +124,18 @@ def test_warm_run_compresses_nothing_and_one_change_recompresses_its_own(tmp_pat
     out = tree_bytes(tmp_path / "out")
     variants = {name for name in out if name.endswith((".gz", ".br"))}
     paths = manifest(tmp_path)["paths"]
-    expected = {f"{base}{suffix}" for name in ("css/site.css", "css/other.css", "js/app.js")
+    changed = ("css/site.css", "css/other.css", "js/app.js")
+    expected = {f"{base}{suffix}" for name in changed
                 for base in (name, paths[name]) for suffix in (".gz", ".br")}
-    assert variants == expected  # the old hashed files' variants are gone
+    # the old hashed files' variants stay with them (keep-versions), and with
+    # keep-versions = 0 they go
+    kept = {f"{old[name]}{suffix}" for name in changed for suffix in (".gz", ".br")}
+    assert variants == expected | kept
+    (tmp_path / "pyproject.toml").write_text(
+        (tmp_path / "pyproject.toml").read_text() + "keep-versions = 0\n")
+    cli("collect", "--noinput", cwd=tmp_path)
+    assert {name for name in tree_bytes(tmp_path / "out")
+            if name.endswith((".gz", ".br"))} == expected
 
 
 def test_keep_unhashed_false_compresses_only_hashed_files(tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ def test_valid_table_gives_settings(project: Path) -> None:
         "compress": ["gzip"],
         "compress-levels": {"gzip": 6},
         "workers": 3,
+        "keep-versions": 0,
         "file-mode": "0o640",
         "dir-mode": "750",
     }, project)
@@ -59,6 +60,7 @@ def test_valid_table_gives_settings(project: Path) -> None:
     assert settings.ignore_patterns == ("*.map", *DEFAULT_IGNORE_PATTERNS)
     assert settings.level("gzip") == 6 and settings.level("brotli") == 11
     assert (settings.workers, settings.file_mode, settings.dir_mode) == (3, 0o640, 0o750)
+    assert settings.keep_versions == 0
     assert settings.static_url == "https://cdn.example.com/s/"
 
 
@@ -71,6 +73,7 @@ def test_defaults(project: Path) -> None:
     assert settings.static_url == "/static/"
     assert settings.workers == (os.cpu_count() or 1)
     assert settings.file_mode is None and settings.compress == ()
+    assert settings.keep_versions == 2
 
 
 @pytest.mark.parametrize(("table", "expected"), [
@@ -135,6 +138,12 @@ def test_defaults(project: Path) -> None:
                                     "found int 0"),
     ({"root": "out", "workers": True}, "tool.collectstatic.workers: expected an integer >= 1, "
                                        "found true"),
+    ({"root": "out", "keep-versions": -1}, "tool.collectstatic.keep-versions: expected an "
+                                           "integer >= 0, found int -1"),
+    ({"root": "out", "keep-versions": False}, "tool.collectstatic.keep-versions: expected an "
+                                              "integer >= 0, found false"),
+    ({"root": "out", "keep-versions": "2"}, "tool.collectstatic.keep-versions: expected an "
+                                            "integer >= 0, found '2'"),
     ({"root": "out", "file-mode": 644}, "tool.collectstatic.file-mode: expected an octal "
                                         "string such as \"0o644\", found int 644"),
     ({"root": "out", "dir-mode": "0o99"}, "tool.collectstatic.dir-mode: expected an octal "

@@ -144,6 +144,7 @@ def test_one_change_rewrites_only_the_file_and_what_references_it(tmp_path: Path
     make(tmp_path)
     cli("collect", "--noinput", cwd=tmp_path)
     old = manifest(tmp_path)["paths"]
+    before = tree_bytes(tmp_path / "out")
     (tmp_path / "s/img/b.png").write_bytes(b"B-PNG, changed")
     proc = cli("collect", "--noinput", "-v", "2", cwd=tmp_path)
     new = manifest(tmp_path)["paths"]
@@ -152,15 +153,59 @@ def test_one_change_rewrites_only_the_file_and_what_references_it(tmp_path: Path
     assert changed == ["css/parts/base.css", "css/site.css", "img/b.png"]
     processed = sorted(re.findall(r"Post-processed '([^']+)'", proc.stdout))
     assert processed == changed
-    # old hashed names that are no longer wanted are removed; the rest stay
+    # the result is a cold run of the same sources, and the last version's
+    # hashed copies (keep-versions = 2) as they were
+    out = tree_bytes(tmp_path / "out")
     for name in changed:
-        assert not (tmp_path / "out" / old[name]).exists()
-    # the result equals a cold run of the same sources
-    fresh = tmp_path / "fresh"
-    shutil.copytree(tmp_path / "s", fresh / "s")
-    make(fresh, {})
+        assert out.pop(old[name]) == before[old[name]]
+    assert out == cold_run(tmp_path)
+
+
+def cold_run(root: Path, extra: str = "") -> dict[str, bytes]:
+    """The root a first run over ``root``'s sources makes."""
+    fresh = root / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(root / "s", fresh / "s")
+    make(fresh, {}, extra)
     cli("collect", "--noinput", cwd=fresh)
-    assert tree_bytes(fresh / "out") == tree_bytes(tmp_path / "out")
+    return tree_bytes(fresh / "out")
+
+
+def test_keep_versions_0_removes_old_hashed_names(tmp_path: Path) -> None:
+    make(tmp_path, extra="keep-versions = 0\n")
+    cli("collect", "--noinput", cwd=tmp_path)
+    old = manifest(tmp_path)["paths"]
+    (tmp_path / "s/img/b.png").write_bytes(b"B-PNG, changed")
+    proc = cli("collect", "--noinput", cwd=tmp_path)
+    new = manifest(tmp_path)["paths"]
+    for name in ["css/parts/base.css", "css/site.css", "img/b.png"]:
+        assert not (tmp_path / "out" / old[name]).exists()
+    assert (tmp_path / "out" / old["img/a.png"]).exists() and old["img/a.png"] == \
+        new["img/a.png"]
+    assert "3 static files deleted, 1 static file copied" in proc.stdout
+    assert tree_bytes(tmp_path / "out") == cold_run(tmp_path, "keep-versions = 0\n")
+
+
+@pytest.mark.parametrize("keep", [0, 1, 2, 3])
+def test_only_the_last_keep_versions_stay(tmp_path: Path, keep: int) -> None:
+    # A root does not grow with every change: after keep + 1 changes the
+    # oldest version's files are gone, and every earlier version kept is
+    # whole (its CSS finds what it references).
+    make(tmp_path, extra=f"keep-versions = {keep}\n")
+    versions = []
+    for number in range(keep + 2):
+        (tmp_path / "s/img/b.png").write_bytes(f"B-PNG {number}".encode())
+        cli("collect", "--noinput", cwd=tmp_path)
+        versions.append((manifest(tmp_path)["paths"], tree_bytes(tmp_path / "out")))
+    out = tree_bytes(tmp_path / "out")
+    for paths, tree in versions[-1 - keep:]:
+        assert {out.get(name) for name in paths.values()} == \
+            {tree[name] for name in paths.values()}
+    oldest = versions[0][0]
+    assert not any((tmp_path / "out" / oldest[name]).exists()
+                   for name in ["css/parts/base.css", "css/site.css", "img/b.png"])
+    hashed_b = sorted(name for name in out if name.startswith("img/b.") and name != "img/b.png")
+    assert len(hashed_b) == keep + 1
 
 
 def test_damaged_hashed_output_is_rewritten(tmp_path: Path) -> None:
@@ -306,3 +351,18 @@ def test_monaco_esm_with_js_modules_fails_only_on_truly_missing_references(
     hashed = paths["monaco/vs/base/common/hotReloadHelpers.js"].rsplit("/", 1)[1]
     written = (tmp_path / "out" / paths[name]).read_text()
     assert f'readHotReloadableExport }} from "../../../../base/common/{hashed}"' in written
+
+
+def test_a_change_undone_takes_back_the_kept_files(tmp_path: Path) -> None:
+    make(tmp_path)
+    cli("collect", "--noinput", cwd=tmp_path)
+    (tmp_path / "s/img/b.png").write_bytes(b"B-PNG, changed")
+    cli("collect", "--noinput", cwd=tmp_path)
+    second = manifest(tmp_path)["paths"]
+    second_tree = tree_bytes(tmp_path / "out")
+    (tmp_path / "s/img/b.png").write_bytes(SITE["s/img/b.png"])  # the first version again
+    cli("collect", "--noinput", cwd=tmp_path)
+    out = tree_bytes(tmp_path / "out")
+    for name in ["css/parts/base.css", "css/site.css", "img/b.png"]:  # the second version's
+        assert out.pop(second[name]) == second_tree[second[name]]
+    assert out == cold_run(tmp_path)

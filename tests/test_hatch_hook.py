@@ -466,3 +466,37 @@ def test_a_build_of_a_throwaway_project_says_once_that_nothing_is_kept(
     assert "set COLLECTSTATIC_CACHE_DIR" not in printed(capsys)  # set: variants are kept
     build_wheel(make_project(kept_project_dir), tmp_path / "three")
     assert "nothing is kept" not in printed(capsys)  # a checkout keeps its staging dir
+
+
+def test_a_wheel_ships_only_the_current_version_whatever_keep_versions(
+        kept_project_dir: Path, tmp_path: Path) -> None:
+    from collectstatic.build import build_staging_dir, load_build_settings
+
+    project = make_project(kept_project_dir, collectstatic="keep-versions = 3\n")
+    first = wheel_members(build_wheel(project, tmp_path / "one"))
+    old = json.loads(first["pkg/staticfiles/staticfiles.json"])["paths"]["pkg/css/app.css"]
+    (project / "src/pkg/static/pkg/css/app.css").write_text("body { color: red }\n")
+    second = wheel_members(build_wheel(project, tmp_path / "two"))
+    new = json.loads(second["pkg/staticfiles/staticfiles.json"])["paths"]["pkg/css/app.css"]
+    assert new != old
+    hashed_css = sorted(name for name in second
+                        if name.startswith("pkg/staticfiles/pkg/css/app.") and HASHED.search(name))
+    assert hashed_css == [f"pkg/staticfiles/{new}"]
+    # nor does the staging dir keep the old one for a later build to ship
+    staging = build_staging_dir(load_build_settings(project))
+    assert staging is not None and not (staging / old).exists() and (staging / new).is_file()
+
+
+def test_an_editable_root_keeps_earlier_versions(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", hatch=(
+        '[tool.hatch.build.targets.wheel]\ndev-mode-dirs = ["src"]\n'
+        "[tool.hatch.build.hooks.collectstatic]\n"))
+    root = project / "src/pkg/staticfiles"
+    build_wheel(project, version="editable")
+    old = json.loads((root / "staticfiles.json").read_bytes())["paths"]["pkg/css/app.css"]
+    old_bytes = (root / old).read_bytes()
+    (project / "src/pkg/static/pkg/css/app.css").write_text("body { color: red }\n")
+    build_wheel(project, version="editable")
+    new = json.loads((root / "staticfiles.json").read_bytes())["paths"]["pkg/css/app.css"]
+    assert new != old and (root / new).is_file()
+    assert (root / old).read_bytes() == old_bytes  # for pages cached from the last version

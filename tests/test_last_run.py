@@ -73,6 +73,14 @@ def from_nothing(path: Path) -> dict[str, bytes]:
     return tree_bytes(fresh / "out")
 
 
+def with_kept(before: dict[str, bytes], earlier: CollectResult, path: Path) -> dict[str, bytes]:
+    """:func:`from_nothing`, and the hashed outputs of the ``earlier`` run as
+    they were then (``before``): keep-versions keeps them for pages cached
+    from it."""
+    kept = {name: before[name] for logical, name in earlier.manifest.items() if name != logical}
+    return {**kept, **from_nothing(path)}
+
+
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How often the old manifest is read."""
@@ -193,8 +201,8 @@ CHANGES = {
     "touched source": (_touch_source, {"copied": []}),
     "source rewritten, mtime kept": (_rewrite_source_keeping_mtime, {"copied": ["img/a.png"]}),
     "source added": (_add_source, {"copied": ["img/new.png"]}),
-    "source removed": (_remove_source, {"deleted": ["txt/readme.b372207a3c9a.txt",
-                                                    "txt/readme.txt"]}),
+    # (its hashed copy stays: the last version's manifest names it)
+    "source removed": (_remove_source, {"deleted": ["txt/readme.txt"]}),
     "setting changed": (_change_setting, {"copied": []}),
     "output removed": (_remove_output, {"copied": ["img/b.png"]}),
     "hashed output replaced": (_replace_hashed_output, {"post_processed": ["css/site.css"]}),
@@ -208,7 +216,8 @@ def test_any_change_takes_the_full_run(tmp_path: Path, monkeypatch: pytest.Monke
                                        change: tuple) -> None:
     make_change, expected = change
     project(tmp_path)
-    run(tmp_path)
+    first = run(tmp_path)
+    before = tree_bytes(tmp_path / "out")
     saved = identity(record_file(tmp_path))
     make_change(tmp_path)
     if make_change is _new_version:
@@ -217,7 +226,7 @@ def test_any_change_takes_the_full_run(tmp_path: Path, monkeypatch: pytest.Monke
     assert identity(record_file(tmp_path)) != saved  # the full run saved what it saw
     for field, value in expected.items():
         assert getattr(result, field) == value, field
-    assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
+    assert tree_bytes(tmp_path / "out") == with_kept(before, first, tmp_path)
     # after which nothing changed again: the shortcut
     saved = identity(record_file(tmp_path))
     assert run(tmp_path).copied == [] and identity(record_file(tmp_path)) == saved
@@ -268,7 +277,8 @@ def test_the_json_record_of_older_versions_is_removed(tmp_path: Path) -> None:
 
 def test_a_source_changed_and_an_output_damaged(tmp_path: Path) -> None:
     project(tmp_path)
-    run(tmp_path)
+    first = run(tmp_path)
+    before = tree_bytes(tmp_path / "out")
     name = json.loads((tmp_path / "out/staticfiles.json").read_bytes())["paths"]["js/app.js"]
     target = tmp_path / "out" / name
     data = target.read_bytes()
@@ -279,14 +289,15 @@ def test_a_source_changed_and_an_output_damaged(tmp_path: Path) -> None:
     assert result.copied == ["img/b.png"]
     assert result.post_processed == ["css/parts/base.css", "css/site.css", "img/b.png",
                                      "js/app.js"]
-    assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
+    assert tree_bytes(tmp_path / "out") == with_kept(before, first, tmp_path)
 
 
 def test_an_older_record_is_compared_with_the_outputs(tmp_path: Path) -> None:
     # A record put back from before the last run: its keys are compared with
     # the outputs', nothing is taken on trust.
     project(tmp_path)
-    run(tmp_path)
+    first = run(tmp_path)
+    before = tree_bytes(tmp_path / "out")
     record = record_file(tmp_path)
     older = record.read_bytes()
     write_tree(tmp_path, {"s/css/parts/base.css": "h1 { color: red }\n"})
@@ -294,7 +305,8 @@ def test_an_older_record_is_compared_with_the_outputs(tmp_path: Path) -> None:
     record.write_bytes(older)
     write_tree(tmp_path, {"s/js/app.js": "console.log(2);\n"})
     run(tmp_path)
-    assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
+    # (the version the record put back knows of is the one kept)
+    assert tree_bytes(tmp_path / "out") == with_kept(before, first, tmp_path)
 
 
 def test_stat_keys_past_64_bits_still_tell_files_apart(tmp_path: Path,

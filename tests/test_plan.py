@@ -9,8 +9,16 @@ import pytest
 
 from collectstatic.config import Source as Dir
 from collectstatic.finders import Found
-from collectstatic.plan import Way, hashed_collisions, plan_copies, stale_outputs, standing_answer
-from collectstatic.record import Answer, Shortcut, Source
+from collectstatic.plan import (
+    Way,
+    hashed_collisions,
+    next_versions,
+    plan_copies,
+    stale_outputs,
+    standing_answer,
+    version_outputs,
+)
+from collectstatic.record import Answer, Shortcut, Source, Versions
 
 DIR = Dir(path=Path("/src"), prefix="", origin="tool.collectstatic.dirs[0]")
 COPY = Way(link=False, keep_plain=True)
@@ -89,6 +97,81 @@ STALE = {
 def test_stale_outputs(case: tuple) -> None:
     recorded_outputs, wanted, old_plain, replaced_all, expected = case
     assert stale_outputs(recorded_outputs, wanted, old_plain, replaced_all) == expected
+
+
+# (recorded outputs, wanted, old plain copies, kept for earlier versions) -> deleted
+STALE_KEPT = {
+    "an earlier version's hashed copy stays": (["a", "a.1", "a.2"], {"a", "a.2"}, {"a"},
+                                               {"a.1"}, []),
+    "older than the kept versions: goes": (["a", "a.0", "a.1", "a.2"], {"a", "a.2"}, {"a"},
+                                           {"a.1"}, ["a.0"]),
+    "a plain copy goes though a version named it": (["a", "b", "b.1"], {"b", "b.1"}, {"a"},
+                                                    {"a"}, ["a"]),
+}
+
+
+@pytest.mark.parametrize("case", STALE_KEPT.values(), ids=STALE_KEPT.keys())
+def test_stale_outputs_keep_earlier_versions(case: tuple) -> None:
+    recorded_outputs, wanted, old_plain, kept, expected = case
+    assert stale_outputs(recorded_outputs, wanted, old_plain, True, kept) == expected
+    # a failed run keeps every hashed output anyway
+    assert stale_outputs(recorded_outputs, wanted, old_plain, False, kept) == \
+        sorted(set(old_plain) - set(wanted))
+
+
+# (manifest, variants made) -> the version's outputs
+VERSION_OUTPUTS = {
+    "hashed names": ({"a.css": "a.1.css", "b.png": "b.2.png"}, [], ["a.1.css", "b.2.png"]),
+    "with their variants": ({"a.css": "a.1.css"}, ["a.1.css.gz", "a.1.css.br", "a.css.gz"],
+                            ["a.1.css", "a.1.css.br", "a.1.css.gz"]),
+    "an unhashed name is no version's": ({"a.css": "a.css"}, ["a.css.gz"], []),
+    "nothing collected": ({}, [], []),
+}
+
+
+@pytest.mark.parametrize("case", VERSION_OUTPUTS.values(), ids=VERSION_OUTPUTS.keys())
+def test_version_outputs(case: tuple) -> None:
+    manifest, variants, expected = case
+    assert version_outputs(manifest, variants) == expected
+
+
+NONE = Versions([], [])
+# (versions recorded, this run's version, keep) -> versions to record
+NEXT_VERSIONS = {
+    "first run": (NONE, ["a.1", "b.1"], 2, Versions(["a.1", "b.1"], [])),
+    "the same version again": (Versions(["a.1"], [["a.0"]]), ["a.1"], 2,
+                               Versions(["a.1"], [["a.0"]])),
+    "a change: the last version is kept": (Versions(["a.1", "b.1"], []), ["a.2", "b.1"], 2,
+                                           Versions(["a.2", "b.1"], [["a.1"]])),
+    "only the keep newest": (Versions(["a.2"], [["a.1"], ["a.0"]]), ["a.3"], 2,
+                             Versions(["a.3"], [["a.2"], ["a.1"]])),
+    "keep 0: none": (Versions(["a.1"], []), ["a.2"], 0, Versions(["a.2"], [])),
+    "keep lowered": (Versions(["a.2"], [["a.1"], ["a.0"]]), ["a.2"], 1,
+                     Versions(["a.2"], [["a.1"]])),
+    "a file changed back: the current version names it": (
+        Versions(["a.2"], [["a.1"]]), ["a.1"], 2, Versions(["a.1"], [["a.2"], []])),
+    "a file added: an earlier version with nothing of its own": (
+        Versions(["a.1"], [["a.0"]]), ["a.1", "b.1"], 2, Versions(["a.1", "b.1"], [[], ["a.0"]])),
+    "given unsorted": (NONE, ["b.1", "a.1"], 2, Versions(["a.1", "b.1"], [])),
+    "an old version's variant of a file still current goes": (
+        Versions(["a.1", "a.1.gz", "b.1", "b.1.gz"], []), ["a.1", "b.2", "b.2.gz"], 2,
+        Versions(["a.1", "b.2", "b.2.gz"], [["b.1", "b.1.gz"]])),
+}
+
+
+@pytest.mark.parametrize("case", NEXT_VERSIONS.values(), ids=NEXT_VERSIONS.keys())
+def test_next_versions(case: tuple) -> None:
+    last, current, keep, expected = case
+    assert next_versions(last, current, keep) == expected
+
+
+def test_versions_are_bounded_and_keep_what_the_last_ones_name() -> None:
+    versions = NONE
+    for run in range(10):  # a.css changes every run, b.css every other run
+        versions = next_versions(versions, [f"a.{run}", f"b.{run // 2}"], 2)
+        assert len(versions.earlier) <= 2
+    assert versions.current == ["a.9", "b.4"]
+    assert versions.kept() == {"a.8", "a.7", "b.3"}
 
 
 H = "6700e3e57796"

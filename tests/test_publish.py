@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,9 +99,17 @@ def manifest_of(settings: Settings) -> dict[str, str]:
 
 
 def local_files(settings: Settings) -> dict[str, bytes]:
-    return {p.relative_to(settings.root).as_posix(): p.read_bytes()
-            for p in settings.root.rglob("*")
-            if p.is_file() and ".collectstatic" not in p.relative_to(settings.root).parts}
+    """What root publishes: its files but the record and the hashed files of
+    earlier versions that keep-versions keeps there."""
+    files = {p.relative_to(settings.root).as_posix(): p.read_bytes()
+             for p in settings.root.rglob("*")
+             if p.is_file() and ".collectstatic" not in p.relative_to(settings.root).parts}
+    if "staticfiles.json" not in files:
+        return files
+    current = set(manifest_of(settings).values())
+    return {name: data for name, data in files.items()
+            if not re.search(r"\.[0-9a-f]{12}(\.|$)", name) or name in current or
+            name.rsplit(".", 1)[0] in current}
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None,

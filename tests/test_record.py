@@ -21,6 +21,7 @@ from collectstatic.record import (
     Record,
     Shortcut,
     Source,
+    Versions,
     read_record,
     read_shortcut,
     write_record,
@@ -77,13 +78,18 @@ def test_a_run_saves_a_record_that_reads_back_as_saved(tmp_path: Path) -> None:
     source = saved.sources["css/site.css"]
     assert source.path == str(tmp_path / "s/css/site.css") and source.keep
     assert source.sri.startswith("sha384-") and len(source.md5) == 32
+    old_hashed = first.manifest["css/site.css"]
+    old_bytes = (tmp_path / "out" / old_hashed).read_bytes()
     write_tree(tmp_path, {"s/css/site.css": files(1)["s/css/site.css"]})
     second = run(tmp_path)
     assert second.copied == ["css/site.css"]
     again = read_record(tmp_path / "out")
     assert again.sources["css/site.css"].md5 != source.md5
     assert again.sources["img/i1.png"] == saved.sources["img/i1.png"]
-    assert tree_bytes(tmp_path / "out") == from_nothing(tmp_path)
+    # A clean run's tree, and the earlier version's hashed copy (keep-versions).
+    tree = tree_bytes(tmp_path / "out")
+    assert tree.pop(old_hashed) == old_bytes
+    assert tree == from_nothing(tmp_path)
 
 
 def test_a_one_file_change_writes_the_record_once(tmp_path: Path) -> None:
@@ -160,7 +166,9 @@ records = st.builds(Record, st.dictionaries(names, sources, max_size=5),
                     st.dictionaries(names, keys, max_size=5),
                     st.dictionaries(names, st.integers() | st.text(max_size=3), max_size=3),
                     st.none() | st.integers(0, 0o777), st.text(max_size=8),
-                    st.text(max_size=8), answers)
+                    st.text(max_size=8), answers,
+                    st.builds(Versions, st.lists(names, max_size=3),
+                              st.lists(st.lists(names, max_size=3), max_size=3)))
 
 
 @given(records)

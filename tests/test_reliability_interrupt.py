@@ -135,10 +135,13 @@ def test_sigkill_from_outside_while_copying_the_sources(tmp_path: Path) -> None:
     assert_consistent(project / "out", {old["staticfiles.json"]: old})
     # the files before c.png were already brought up to date, none half-written
     assert out["img/b.png"] == NEW_CHANGES["s/img/b.png"]
-    # the lock died with the process; a clean run of the same sources is what remains
+    # the lock died with the process; what remains is a clean run of the same
+    # sources, and the old version's hashed files as they were (keep-versions)
     collect(load_settings(project / "pyproject.toml"))
     reference = tmp_path / "ref"
     write_tree(reference, {**OLD, "pyproject.toml": CONFIG, "s/img/c.png": b"C"})
     to_new(reference)
     collect(load_settings(reference / "pyproject.toml"))
-    assert tree_bytes(project / "out") == tree_bytes(reference / "out")
+    kept = {hashed: old[hashed]
+            for hashed in json.loads(old["staticfiles.json"])["paths"].values()}
+    assert tree_bytes(project / "out") == {**kept, **tree_bytes(reference / "out")}
