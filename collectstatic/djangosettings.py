@@ -32,6 +32,7 @@ from typing import Any
 
 from .django.describe import KNOWN_STORAGES, MARKER
 from .errors import ConfigError
+from .paths import DEFAULT_MANIFEST_NAME, is_within
 
 __all__ = ["DjangoTable", "merge_django_settings", "read_django_settings",
            "table_from_django", "FINDERS"]
@@ -133,8 +134,7 @@ def _unsupported_storage(storage: Mapping[str, Any], where: str) -> list[str]:
 
 
 def _inside(path: str, parent: str) -> bool:
-    path, parent = os.path.realpath(path), os.path.realpath(parent)
-    return path == parent or path.startswith(os.path.join(parent, ""))
+    return is_within(os.path.realpath(path), os.path.realpath(parent))
 
 
 def _relative(path: str, project: str) -> str:
@@ -225,7 +225,7 @@ def table_from_django(info: Mapping[str, Any], where: str, project_root: Path | 
         kind, compressed = KNOWN_STORAGES[storage["known"]]
         table["manifest"] = kind == "manifest"
         if kind == "manifest":
-            table["manifest-name"] = storage.get("manifest_name", "staticfiles.json")
+            table["manifest-name"] = storage.get("manifest_name", DEFAULT_MANIFEST_NAME)
             table["strict"] = bool(storage.get("manifest_strict", True))
             table["js-modules"] = bool(storage.get("support_js_module_import_aggregation"))
         if compressed:

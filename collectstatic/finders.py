@@ -240,8 +240,7 @@ def find_collectable(settings: Settings, name: str) -> Found | None:
         if not os.path.isfile(path):
             continue
         target = os.path.realpath(path)
-        if allowed is None or any(target == root or target.startswith(root + os.sep)
-                                  for root in allowed):
+        if allowed is None or any(is_within(target, root) for root in allowed):
             return Found(name, path, source)
     return None
 

@@ -55,6 +55,7 @@ from typing import Any, Callable, NamedTuple
 
 from .config import STATE_DIR, load_pyproject
 from .errors import CollectStaticError, ConfigError
+from .paths import DEFAULT_MANIFEST_NAME, is_within
 from .runtime import ENCODING_SUFFIXES, Manifest, ManifestError
 from .serve import IMMUTABLE, content_type
 
@@ -270,7 +271,7 @@ def _safe_name(name: str) -> bool:
     return all(part not in ("", ".", "..") for part in name.split("/"))
 
 
-def read_tree(root: Path | str, manifest_name: str = "staticfiles.json",
+def read_tree(root: Path | str, manifest_name: str = DEFAULT_MANIFEST_NAME,
               config: PublishConfig | None = None) -> Tree:
     """List what ``root`` publishes.
 
@@ -340,7 +341,7 @@ def _stat_objects(root: Path, real_root: str, entries: dict[str, tuple[bool, str
         name, (hashed, coding) = item
         path = os.path.join(root, name)
         real = os.path.realpath(path)
-        if not (real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)):
+        if not is_within(real, real_root):
             raise PublishError(f"{path}: a link leading outside the collected root is not "
                                f"published (a root collected with --link: collect without "
                                f"it, or publish the built wheel)")
@@ -394,7 +395,7 @@ def package_root(spec: str) -> Path:
 
 
 @contextlib.contextmanager
-def wheel_root(wheel: Path | str, manifest_name: str = "staticfiles.json") -> Iterator[Path]:
+def wheel_root(wheel: Path | str, manifest_name: str = DEFAULT_MANIFEST_NAME) -> Iterator[Path]:
     """The collected tree inside a built wheel, extracted to a temporary dir for the block."""
     wheel = Path(wheel)
     try:
@@ -569,7 +570,7 @@ def publish(dest: str, *, root: Path | str | None = None, package: str | None = 
     """
     config = config or PublishConfig()
     destination = parse_destination(dest)
-    manifest_name = getattr(settings, "manifest_name", "staticfiles.json")
+    manifest_name = getattr(settings, "manifest_name", DEFAULT_MANIFEST_NAME)
     if keep_versions is None:  # (the key of [tool.collectstatic]; 2 until Settings has it)
         keep_versions = getattr(settings, "keep_versions", 2)
     if isinstance(keep_versions, bool) or not isinstance(keep_versions, int) or \
