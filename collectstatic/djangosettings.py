@@ -32,6 +32,7 @@ from typing import Any
 
 from .django.describe import KNOWN_STORAGES, MARKER
 from .errors import ConfigError
+from .packages import find_package_dir
 from .paths import DEFAULT_MANIFEST_NAME, is_within
 
 __all__ = ["DjangoTable", "merge_django_settings", "read_django_settings",
@@ -151,8 +152,6 @@ def table_from_django(info: Mapping[str, Any], where: str, project_root: Path | 
     ``inside_project`` (a build, the CLI), STATIC_ROOT and STATICFILES_DIRS
     must lie inside ``project_root``; installed apps may be anywhere.
     """
-    from .config import find_package_dir
-
     result = DjangoTable(debug=bool(info.get("debug")))
     project = os.fspath(project_root)
     table = result.table
