@@ -22,7 +22,7 @@ __all__ = ["MIN_FORK_ITEMS", "parallel_map"]
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Below this many items a fork (a few milliseconds) is not worth it.
+# Below this many items, starting the children costs more than they save.
 MIN_FORK_ITEMS = 64
 
 
