@@ -302,7 +302,8 @@ def console_main() -> NoReturn:
     then the process ends at once (``main`` is for callers that go on).
 
     Tearing the interpreter down frees its objects one by one, for memory
-    the exit gives back anyway.
+    the exit gives back anyway; a run with nothing to do is mostly start-up
+    and that teardown. Only this entry point ends so: the library never does.
     """
     output = _Output()
     status = output.ended(_run(None, output))
