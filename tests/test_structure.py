@@ -56,14 +56,7 @@ MUTATORS = frozenset({
 })
 
 # Known offenders, each with the reason it stands: {(check, offender prefix): reason}.
-EXPECTED: dict[tuple[str, str], str] = {
-    ("function", "collectstatic/django/checks.py:check_manifest"): "not split yet",
-    ("function", "collectstatic/django/describe.py:_storage"): "not split yet",
-    ("function", "collectstatic/djangosettings.py:table_from_django"): "not split yet",
-    ("function", "collectstatic/finders.py:_walk"): "not split yet",
-    ("function", "collectstatic/publish.py:read_tree"): "not split yet",
-    ("function", "collectstatic/publish.py:_publish"): "not split yet",
-}
+EXPECTED: dict[tuple[str, str], str] = {}
 
 # Not offenders: deliberate state, with the reason. {(check, offender prefix): reason}.
 ALLOWED: dict[tuple[str, str], str] = {
@@ -358,6 +351,9 @@ def _check(check: str, offenders: list[str]) -> None:
     ]
     unexpected = [o for o in offenders if reason(o) is None]
     assert not unexpected, "\n".join(unexpected)
+    stale = [prefix for kind, prefix in EXPECTED
+             if kind == check and not any(o.startswith(prefix) for o in offenders)]
+    assert not stale, f"fixed, so no longer expected: {stale}"
     if offenders:
         pytest.xfail("; ".join(sorted({f"{o}: {reason(o)}" for o in offenders})))
 
