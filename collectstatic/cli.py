@@ -15,10 +15,11 @@ from .config import Settings, load_settings
 from .errors import CollectStaticError
 from .finders import find, suggest
 
-__all__ = ["console_main", "main"]
+__all__ = ["build_parser", "console_main", "main"]
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: each command with its flags (docs/cli.md lists them)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FILE", default="pyproject.toml",
                         help="the pyproject.toml to read [tool.collectstatic] from "
@@ -286,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None, output: _Output) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args, output)
     except CollectStaticError as exc:
