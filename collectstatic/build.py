@@ -21,10 +21,11 @@ from .config import STATE_DIR, Settings, load_settings
 from .errors import ConfigError
 from .finders import list_sources
 from .paths import is_within
+from .progress import Progress
 from .record import recorded_outputs
 
-__all__ = ["BuildOutput", "collect_for_build", "load_build_settings", "recorded_outputs",
-           "sdist_sources", "SKIP_ENV"]
+__all__ = ["BuildOutput", "collect_for_build", "load_build_settings", "nothing_kept_note",
+           "recorded_outputs", "sdist_sources", "SKIP_ENV"]
 
 # Set to 1/true/yes to skip the hooks for one build.
 SKIP_ENV = "COLLECTSTATIC_SKIP"
@@ -54,7 +55,8 @@ class BuildOutput:
 
 
 def collect_for_build(settings: Settings, dest: Path | str | None = None, *,
-                      log: Log | None = None) -> BuildOutput:
+                      log: Log | None = None, progress: Progress | None = None
+                      ) -> BuildOutput:
     """Collect for a build: into ``dest`` (a fresh build dir) or, for an
     editable install, into the configured root. Builds always copy."""
     target = Path(dest).absolute() if dest is not None else settings.root
@@ -73,7 +75,8 @@ def collect_for_build(settings: Settings, dest: Path | str | None = None, *,
     # A wheel build collects into a fresh dir: keep compressed variants in a
     # per-project cache so that only changed content is compressed again.
     cache = _build_compress_cache(settings) if dest is not None else None
-    result = collect(build_settings, CollectOptions(compress_cache=cache), log=log)
+    result = collect(build_settings, CollectOptions(compress_cache=cache), log=log,
+                     progress=progress)
     return BuildOutput(settings=settings, root=target, result=result)
 
 
@@ -83,6 +86,18 @@ def _throwaway(project_root: Path) -> bool:
     temp = os.path.realpath(tempfile.gettempdir())
     real = os.path.realpath(project_root)
     return is_within(real, temp)
+
+
+def nothing_kept_note(settings: Settings) -> str | None:
+    """What a build's log should say once when nothing it does is kept for
+    the next build (a throwaway project), or None."""
+    if not _throwaway(settings.project_root):
+        return None
+    note = (f"{settings.project_root} is a temporary directory (an unpacked sdist): "
+            f"nothing is kept between its builds, so every build collects cold")
+    if settings.compress and not os.environ.get(CACHE_ENV):
+        note += f"; set {CACHE_ENV} to a directory to keep compressed variants"
+    return note
 
 
 def build_staging_dir(settings: Settings) -> Path | None:

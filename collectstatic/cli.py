@@ -14,6 +14,7 @@ from .collection import CollectOptions, collect, root_has_files
 from .config import Settings, load_settings
 from .errors import CollectStaticError
 from .finders import find, suggest
+from .progress import Meter
 
 __all__ = ["build_parser", "console_main", "main"]
 
@@ -134,6 +135,17 @@ class _Output:
              error=True, flush=True)
         return status or 120  # (Python's own status when its exit cannot flush)
 
+    def frame(self, text: str) -> None:
+        """A progress frame, written to stderr as it is (it brings its own
+        line ending or carriage return)."""
+        if id(sys.stderr) in self.failed:
+            return
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except (OSError, ValueError) as exc:
+            self.failed[id(sys.stderr)] = exc
+
     def flush(self) -> None:
         """Flush both streams; a failure counts as a failed write."""
         for stream in (sys.stdout, sys.stderr):
@@ -182,12 +194,25 @@ def _collect(args: argparse.Namespace, output: _Output) -> int:
 
     options = CollectOptions(clear=args.clear, dry_run=args.dry_run,
                              post_process=args.post_process, extra_ignore=tuple(args.ignore))
-    result = collect(settings, options, log=log, verbosity=verbosity)
+    # At -v 2 and more every file is a line of its own: that is the progress.
+    meter = _meter(output) if verbosity == 1 else None
+    try:
+        result = collect(settings, options, log=log, verbosity=verbosity, progress=meter)
+    finally:
+        if meter is not None:
+            meter.close()
     if verbosity >= 1:
         for message in result.warnings:
             output(f"warning: {_printable(message)}", error=True)
         output(result.summary())
     return 0
+
+
+def _meter(output: _Output) -> Meter:
+    """Progress on stderr: one line redrawn on a terminal; in a log, a plain
+    line now and then, and only for a run long enough to need one."""
+    tty = sys.stderr.isatty()
+    return Meter(output.frame, tty=tty, delay=1.0 if tty else 5.0)
 
 
 def _find(args: argparse.Namespace, output: _Output) -> int:

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import unicodedata
-from collections.abc import Iterator, Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
 
 from . import hashed
 from ._parallel import parallel_map
@@ -36,6 +37,7 @@ from .errors import CollectError
 from .files import Copy, copy_hashing, prune_empty_dirs, symlink_whole
 from .finders import Found, Listing, list_sources, name_collisions
 from .plan import CopyPlan, Job, plan_copies, stale_outputs, standing_answer
+from .progress import Progress
 from .record import (
     Answer,
     Source,
@@ -66,11 +68,13 @@ def root_has_files(settings: Settings) -> bool:
 
 
 def collect(settings: Settings, options: CollectOptions | None = None, *,
-            log: Log | None = None, verbosity: int = 3) -> CollectResult:
+            log: Log | None = None, verbosity: int = 3,
+            progress: Progress | None = None) -> CollectResult:
     """Collect into ``settings.root``; see the module docstring for the phases.
     ``log(message, level)`` is given the messages up to level ``verbosity``
-    (Django's: 1 says what was done, 2 every file, 3 more)."""
-    run = Run.start(settings, options or CollectOptions(), log, verbosity)
+    (Django's: 1 says what was done, 2 every file, 3 more); ``progress`` a
+    :class:`~collectstatic.progress.Step` at each phase and as work gets done."""
+    run = Run.start(settings, options or CollectOptions(), log, verbosity, progress)
     try:
         listing = _list(run)
         fresh = len(run.result.warnings)  # those before are the listing's, made anew each run
@@ -180,13 +184,23 @@ def _locked(run: Run) -> Iterator[None]:
 
 def _stat_sources(run: Run, files: list[Found]) -> list[StatKey]:
     """Each source's stat key, in order."""
-    paths = [found.path for found in files]
+    return _stat_in_runs(run, source_keys, [found.path for found in files])
 
-    def stat_run(start: int) -> list[StatKey]:
-        return source_keys(paths[start:start + _STAT_RUN])
+
+def _stat_outputs(run: Run, names: list[str]) -> list[StatKey | None]:
+    """Each output's stat key (None: gone), in order."""
+    return _stat_in_runs(run, functools.partial(output_keys, run.prefix), names)
+
+
+def _stat_in_runs(run: Run, keys_of: Callable[[list[str]], list[Any]], items: list[str]
+                  ) -> list[Any]:
+    """``keys_of(items)`` on the workers, a run of items at a time (a tree's
+    stat calls are a no-change run's main cost)."""
+    def stat_run(start: int) -> list[Any]:
+        return keys_of(items[start:start + _STAT_RUN])
 
     # (stat calls hold the GIL between them: threads would only take turns)
-    done = parallel_map(stat_run, list(range(0, len(paths), _STAT_RUN)), run.settings.workers,
+    done = parallel_map(stat_run, list(range(0, len(items), _STAT_RUN)), run.settings.workers,
                         threads=False)
     return [key for keys in done for key in keys]
 
@@ -201,7 +215,7 @@ def _load_record(run: Run) -> None:
         return
     run.record = record = read_record(run.root)
     names = list(record.outputs)
-    run.intact = {name for name, key in zip(names, output_keys(run.prefix, names))
+    run.intact = {name for name, key in zip(names, _stat_outputs(run, names))
                   if key == record.outputs[name]}
 
 
@@ -220,7 +234,7 @@ def _repeat_last_run(run: Run, files: list[Found], inputs: str) -> bool:
     if run.options.dry_run or run.options.clear:
         return False
     answer = standing_answer(read_shortcut(run.root), _settings_key(run), inputs)
-    if answer is None or fingerprint(output_keys(run.prefix, answer.files)) != \
+    if answer is None or fingerprint(_stat_outputs(run, answer.files)) != \
             answer.outputs_key:
         return False
     result = run.result
@@ -231,7 +245,7 @@ def _repeat_last_run(run: Run, files: list[Found], inputs: str) -> bool:
     result.files = list(answer.files)
     result.manifest = answer.manifest
     result.variants = answer.variants
-    result.rewritten = answer.rewritten
+    result.reused = answer.rewritten  # (the last run's, all taken as they are)
     result.warnings.extend(answer.warnings)
     return True
 
@@ -286,7 +300,10 @@ def _copy(run: Run, plan: CopyPlan, files: Mapping[str, Found]) -> dict[str, Sou
     if run.verbosity >= 2:
         for name in unchanged:
             run.log(f"Skipping '{name}' (not modified)", 2)
+    run.step("copying", 0, len(plan.jobs))
     done = run.parallel(lambda job: _copy_one(run, files, job), plan.jobs)
+    run.step("copying", len(done), len(plan.jobs),
+             sum(answer.source.size for answer in done if answer.copied))
     copied = {}
     for job, answer in zip(plan.jobs, done):
         name = job.found.name
@@ -396,7 +413,8 @@ def _save_record(run: Run, finished: bool, inputs: str, fresh: int) -> None:
     if finished:
         outputs_key = fingerprint([record.outputs[name] for name in result.files])
         record.answer = Answer(result.files, result.manifest, result.variants,
-                               result.rewritten, result.warnings[fresh:], outputs_key)
+                               result.rewritten + result.reused, result.warnings[fresh:],
+                               outputs_key)
     write_record(run.root, record, run.tmp_dir)
 
 

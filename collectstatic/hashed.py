@@ -50,7 +50,7 @@ def post_process(run: Run, files: Mapping[str, Found], sources: Mapping[str, Sou
         run.result.manifest = old_paths
         run.result.variants = list(previous.get("variants", []))
         run.result.warnings.extend(previous["warnings"])
-        run.result.rewritten = previous["rewritten"]
+        run.result.reused = previous["rewritten"]
         return
     emit = _Emitted(run, files)
     hashes = _decide(run, sources, _process(run, files, digests, emit), emit.held)
@@ -61,11 +61,13 @@ def post_process(run: Run, files: Mapping[str, Found], sources: Mapping[str, Sou
         outputs = {hashes.paths[name]: hashes.final_digests[name] for name in files}
         if run.way.keep_plain:
             outputs.update(digests)
+        run.step("compressing", 0, len(outputs))
         made = compress(run, outputs)
         for hashed in hashes.paths.values():
             hashes.extra[hashed]["encodings"] = made.get(hashed, {})
     run.record.post = {"key": key, "warnings": hashes.warnings,
-                       "rewritten": run.result.rewritten, "memo": hashes.memo,
+                       "rewritten": run.result.rewritten + run.result.reused,
+                       "memo": hashes.memo,
                        "variants": list(run.result.variants)}
     _write_manifest(run, hashes.paths, hashes.extra)
     run.result.manifest = hashes.paths
@@ -136,9 +138,17 @@ def _process(run: Run, files: Mapping[str, Found], digests: Mapping[str, str],
         except OSError as exc:
             raise CollectError(f"{files[name].path}: cannot read ({exc.strerror})") from None
 
+    from .rewrite import is_adjustable
+
+    total, done = sum(map(is_adjustable, files)), 0
+
     def map_files(function: Callable[[str], Any], names: list[str]) -> list[Any]:
+        nonlocal done
         # Rewriting is Python through and through: threads would only take turns.
-        return parallel_map(function, names, run.settings.workers, threads=False)
+        answers = parallel_map(function, names, run.settings.workers, threads=False)
+        done = min(done + len(names), total)  # (a file in a chain may be rewritten twice)
+        run.step("rewriting CSS/JS", done, total)
+        return answers
 
     options = {"static_url": run.settings.static_url, "js_modules": run.settings.js_modules,
                "map_files": map_files, "emit": emit}
@@ -166,6 +176,7 @@ def _decide(run: Run, sources: Mapping[str, Source], processed: Processed,
     run.result.warnings.extend(warnings)
     run.result.rewritten = processed.rewritten_count
     remembered = processed.memo["files"]
+    run.result.reused = sum("final" in remembered[name] for name in processed.reused)
     extra: dict[str, Any] = {}
     jobs = []
     # (a loop over every file of every run that post-processes: names looked up once)
@@ -227,6 +238,7 @@ def _write_hashed(run: Run, files: Mapping[str, Found], jobs: list[_Job]) -> Non
                                mode).written
         return None if written is None else stat_key(written)
 
+    run.step("writing hashed copies", 0, len(jobs))
     for (name, hashed, _), key in zip(jobs, run.parallel(write, jobs)):
         run.log(f"Post-processed '{name}' as '{hashed}'", 2)
         run.result.post_processed.append(name)

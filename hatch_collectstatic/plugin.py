@@ -27,11 +27,13 @@ from collectstatic.build import (
     build_staging_dir,
     collect_for_build,
     load_build_settings,
+    nothing_kept_note,
     sdist_sources,
     skip_requested,
 )
 from collectstatic.config import Settings
 from collectstatic.errors import CollectStaticError
+from collectstatic.progress import Meter
 
 __all__ = ["HATCH_KEYS", "CollectStaticBuildHook"]
 
@@ -117,22 +119,19 @@ class CollectStaticBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     def collect(self, settings: Settings, dest: str | None) -> Any:
         where = settings.root_relative if dest is None else "the build directory"
         self.app.display_waiting(f"collectstatic: collecting into {where}")
+        note = nothing_kept_note(settings) if dest is not None else None
+        if note:
+            self.app.display_info(f"collectstatic: {note}")
         started = time.monotonic()
-        output = collect_for_build(settings, dest, log=self.log)
+        meter = Meter(lambda line: self.app.display_info(f"collectstatic: {line.rstrip()}"),
+                      tty=False)
+        output = collect_for_build(settings, dest, log=self.log, progress=meter)
         result = output.result
         for warning in result.warnings:
             if warning not in settings.warnings:  # (shown when the settings were read)
                 self.app.display_warning(f"collectstatic: warning: {warning}")
-        parts = [f"{len(result.copied) + len(result.unmodified):,} files"]
-        if dest is None:
-            parts.append(f"{len(result.unmodified):,} unmodified")
-        if settings.manifest:
-            parts.append(f"{result.rewritten:,} rewritten")
-        if settings.compress:
-            count = len(result.variants)
-            parts.append(f"{count:,} compressed variant{'' if count == 1 else 's'}")
-        parts.append(f"{time.monotonic() - started:.1f} s")
-        self.app.display_info("collectstatic: " + ", ".join(parts))
+        self.app.display_info(f"collectstatic: {result.counts()}, "
+                              f"{time.monotonic() - started:.1f} s")
         return output
 
     def log(self, message: str, level: int) -> None:

@@ -30,6 +30,7 @@ from collectstatic.build import (
     collect_for_build,
     is_state_path,
     load_build_settings,
+    nothing_kept_note,
     recorded_outputs,
     sdist_sources,
     skip_requested,
@@ -37,6 +38,7 @@ from collectstatic.build import (
 from collectstatic.config import STATE_DIR, Settings
 from collectstatic.errors import CollectStaticError, ConfigError
 from collectstatic.files import prune_empty_dirs
+from collectstatic.progress import Meter
 
 if TYPE_CHECKING:
     from setuptools import Distribution
@@ -169,15 +171,19 @@ class build_collectstatic(Command):
             dest = None if self.editable_mode else self._staging()
             if dest is not None:
                 self._previous = set(recorded_outputs(dest))
+                note = nothing_kept_note(settings)
+                if note:
+                    _log.info("collectstatic: %s", note)
+            meter = Meter(lambda line: _log.info("collectstatic: %s", line.rstrip()), tty=False)
             try:
-                output = collect_for_build(settings, dest, log=_log_core)
+                output = collect_for_build(settings, dest, log=_log_core, progress=meter)
             except CollectStaticError as exc:
                 raise (OptionError if isinstance(exc, ConfigError) else BaseError)(
                     _failed(exc)) from None
             for warning in output.result.warnings:
                 if warning not in settings.warnings:  # (logged when the settings were read)
                     _log.warning("collectstatic: %s", warning)
-            _log.info("collectstatic: %s", output.result.summary())
+            _log.info("collectstatic: %s", output.result.counts())
             self._output = output
         return self._output
 

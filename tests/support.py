@@ -140,3 +140,29 @@ def tree_bytes(root: Path, skip_state: bool = True) -> dict[str, bytes]:
         if path.is_file() or path.is_symlink():
             result[relative] = path.read_bytes() if path.exists() else b"<broken link>"
     return result
+
+
+# The example Django app's page as a one-file site (its script's own lines
+# come before and after); @HOST@ is the one name it answers to.
+EXAMPLE_SITE = """\
+import django
+from django.conf import settings
+from django.shortcuts import render
+from django.urls import path
+
+import hatch_django_app
+
+settings.configure(
+    DEBUG=False, ALLOWED_HOSTS=[@HOST@], SECRET_KEY="example", ROOT_URLCONF=__name__,
+    INSTALLED_APPS=["django.contrib.staticfiles", "hatch_django_app"],
+    MIDDLEWARE=["whitenoise.middleware.WhiteNoiseMiddleware"],
+    STATIC_URL="/static/", STATIC_ROOT=str(hatch_django_app.STATIC_ROOT),
+    STORAGES={"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+              "staticfiles": {"BACKEND":
+                  "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}},
+    TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                "APP_DIRS": True}],
+)
+django.setup()
+urlpatterns = [path("", lambda request: render(request, "hatch_django_app/base.html"))]
+"""

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from .support import REPO, cli
+from .support import EXAMPLE_SITE, REPO, cli
 
 CHROMIUM = "/usr/bin/chromium"
 WIDTH, HEIGHT = 1000, 720
@@ -49,27 +49,7 @@ from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 sys.path.insert(0, sys.argv[1])
-import django
-from django.conf import settings
-from django.shortcuts import render
-from django.urls import path
-
-import hatch_django_app
-
-settings.configure(
-    DEBUG=False, ALLOWED_HOSTS=["127.0.0.1"], SECRET_KEY="example", ROOT_URLCONF=__name__,
-    INSTALLED_APPS=["django.contrib.staticfiles", "hatch_django_app"],
-    MIDDLEWARE=["whitenoise.middleware.WhiteNoiseMiddleware"],
-    STATIC_URL="/static/", STATIC_ROOT=str(hatch_django_app.STATIC_ROOT),
-    STORAGES={"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-              "staticfiles": {"BACKEND":
-                  "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}},
-    TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
-                "APP_DIRS": True}],
-)
-django.setup()
-urlpatterns = [path("", lambda request: render(request, "hatch_django_app/base.html"))]
-
+""" + EXAMPLE_SITE.replace("@HOST@", '"127.0.0.1"') + """
 from django.core.wsgi import get_wsgi_application
 """
 

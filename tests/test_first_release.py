@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import REPO, run, wheel_members, write_tree
+from .support import EXAMPLE_SITE, REPO, run, wheel_members, write_tree
 
 README = REPO / "README.md"
 EXAMPLE = REPO / "examples" / "hatch-django-app"
@@ -100,27 +100,7 @@ def test_the_block_builds_the_example_with_each_front_end(tmp_path: Path) -> Non
 DJANGO_PAGE = """\
 import posixpath, re, sys
 sys.path.insert(0, sys.argv[1])
-import django
-from django.conf import settings
-from django.shortcuts import render
-from django.urls import path
-
-import hatch_django_app
-
-settings.configure(
-    DEBUG=False, ALLOWED_HOSTS=["testserver"], SECRET_KEY="example", ROOT_URLCONF=__name__,
-    INSTALLED_APPS=["django.contrib.staticfiles", "hatch_django_app"],
-    MIDDLEWARE=["whitenoise.middleware.WhiteNoiseMiddleware"],
-    STATIC_URL="/static/", STATIC_ROOT=str(hatch_django_app.STATIC_ROOT),
-    STORAGES={"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-              "staticfiles": {"BACKEND":
-                  "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}},
-    TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
-                "APP_DIRS": True}],
-)
-django.setup()
-urlpatterns = [path("", lambda request: render(request, "hatch_django_app/base.html"))]
-
+""" + EXAMPLE_SITE.replace("@HOST@", '"testserver"') + """
 from django.test import Client
 
 client = Client()

@@ -368,7 +368,7 @@ def test_editable_collects_into_root_and_second_install_does_no_work(
               and ".collectstatic" not in p.parts}
     capsys.readouterr()
     build_wheel(project, version="editable")
-    assert re.search(r"^collectstatic: 3 files, 3 unmodified, ", printed(capsys), re.M)
+    assert re.search(r"^collectstatic: 3 files \(3 unmodified\)", printed(capsys), re.M)
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert tree_bytes(root) == collected
 
@@ -424,7 +424,9 @@ def test_rebuild_reuses_the_staging_dir_and_never_ships_stale_files(
     again = wheel_members(build_wheel(project, tmp_path / "two"))
     assert again == first
     assert {p: p.stat().st_mtime_ns for p in staged} == staged  # nothing was rewritten
-    assert re.search(r"^collectstatic: 3 files, .*\d s$", printed(capsys), re.M)
+    # a rebuild says that it did nothing
+    assert re.search(r"^collectstatic: 3 files \(3 unmodified\), 1 rewritten \(1 reused\), "
+                     r"\d+\.\d s$", printed(capsys), re.M)
     # what changed is redone, and what is gone does not ship from the staging dir
     (project / "src/pkg/static/pkg/img/bg.png").unlink()
     (project / "src/pkg/static/pkg/css/app.css").write_text("body { color: red }\n")
@@ -447,3 +449,20 @@ def test_a_throwaway_project_leaves_no_staging_behind(tmp_path: Path) -> None:
     members = wheel_members(build_wheel(project))
     assert "pkg/staticfiles/staticfiles.json" in members
     assert set(cache.rglob("wheel-*")) == before
+
+
+def test_a_build_of_a_throwaway_project_says_once_that_nothing_is_kept(
+        tmp_path: Path, kept_project_dir: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLLECTSTATIC_CACHE_DIR")
+    throwaway = make_project(Path(tempfile.gettempdir()) / "unpacked-sdist",
+                             collectstatic='compress = ["gzip"]')
+    build_wheel(throwaway, tmp_path / "one")
+    notes = [line for line in printed(capsys).splitlines() if "nothing is kept" in line]
+    assert len(notes) == 1, notes
+    assert "set COLLECTSTATIC_CACHE_DIR to a directory to keep compressed variants" in notes[0]
+    monkeypatch.setenv("COLLECTSTATIC_CACHE_DIR", str(tmp_path / "cache"))
+    build_wheel(throwaway, tmp_path / "two")
+    assert "set COLLECTSTATIC_CACHE_DIR" not in printed(capsys)  # set: variants are kept
+    build_wheel(make_project(kept_project_dir), tmp_path / "three")
+    assert "nothing is kept" not in printed(capsys)  # a checkout keeps its staging dir
