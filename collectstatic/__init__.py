@@ -1,10 +1,12 @@
 """collectstatic: Django's collectstatic, at package build time.
 
-The core is framework-free: configuration (:mod:`.config`), finders
-(:mod:`.finders`), collection (:mod:`.collection`), hashing with the manifest
-(:mod:`.manifest`), the runtime lookup (:mod:`.runtime`) and serving
-(:mod:`.serve`). Names are imported lazily, so that an installed app using
-only :mod:`collectstatic.runtime` loads nothing else.
+The core is framework-free. A run starts at :func:`collect`
+(:mod:`.collection`, its phases in order) from a :class:`Settings`
+(:mod:`.config`); the build hooks call :mod:`.build`, the command line is
+:mod:`.cli`; an installed app looks names up with :mod:`.runtime` and serves
+them with :mod:`.serve`. Each module's first lines say its one job (README.md,
+Development, has the whole list). Names are imported lazily, so that an
+installed app using only :mod:`collectstatic.runtime` loads nothing else.
 """
 
 from __future__ import annotations

@@ -17,12 +17,12 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["MIN_FORK_ITEMS", "parallel_map"]
+__all__ = ["MIN_FORK_ITEMS", "can_fork", "parallel_map"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Below this many items a fork (a few milliseconds) is not worth it.
+# Below this many items, starting the children costs more than they save.
 MIN_FORK_ITEMS = 64
 
 
@@ -38,14 +38,15 @@ def parallel_map(function: Callable[[T], R], items: list[T], workers: int, *,
     workers = min(workers, len(items))
     if workers <= 1:
         return [function(item) for item in items]
-    if len(items) >= MIN_FORK_ITEMS and _can_fork():
+    if len(items) >= MIN_FORK_ITEMS and can_fork():
         return _forked(function, items, workers)
     if not threads:
         return [function(item) for item in items]
     return _threaded(function, items, workers)
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """Whether work may go to forked children now: on Linux, with no other thread."""
     # fork() copies only the calling thread: a lock another thread holds
     # (an import, an allocator, a logger) would stay locked in the child
     # forever. Count the OS's threads, C ones included.

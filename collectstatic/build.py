@@ -20,6 +20,7 @@ from .compress import CACHE_ENV, default_build_cache_dir
 from .config import STATE_DIR, Settings, load_settings
 from .errors import ConfigError
 from .finders import list_sources
+from .paths import is_within
 from .progress import Progress
 from .record import recorded_outputs
 
@@ -62,7 +63,7 @@ def collect_for_build(settings: Settings, dest: Path | str | None = None, *,
     real_target = os.path.realpath(target)
     for source in settings.sources:
         real_source = os.path.realpath(source.path)
-        if real_target == real_source or real_target.startswith(real_source + os.sep):
+        if is_within(real_target, real_source):
             raise ConfigError([f"build directory {target} lies inside {source.origin}"],
                               source=str(settings.project_root / "pyproject.toml"))
     # Modes that do not follow the builder's umask (setuptools copies them
@@ -86,7 +87,7 @@ def _throwaway(project_root: Path) -> bool:
     path every build, so state kept for it would never be used again."""
     temp = os.path.realpath(tempfile.gettempdir())
     real = os.path.realpath(project_root)
-    return real == temp or real.startswith(temp + os.sep)
+    return is_within(real, temp)
 
 
 def nothing_kept_note(settings: Settings) -> str | None:

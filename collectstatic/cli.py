@@ -16,10 +16,11 @@ from .errors import CollectStaticError
 from .finders import find, suggest
 from .progress import Meter
 
-__all__ = ["console_main", "main"]
+__all__ = ["build_parser", "console_main", "main"]
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: each command with its flags (docs/cli.md lists them)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FILE", default="pyproject.toml",
                         help="the pyproject.toml to read [tool.collectstatic] from "
@@ -311,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None, output: _Output) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args, output)
     except CollectStaticError as exc:
@@ -327,7 +328,8 @@ def console_main() -> NoReturn:
     then the process ends at once (``main`` is for callers that go on).
 
     Tearing the interpreter down frees its objects one by one, for memory
-    the exit gives back anyway.
+    the exit gives back anyway; a run with nothing to do is mostly start-up
+    and that teardown. Only this entry point ends so: the library never does.
     """
     output = _Output()
     status = output.ended(_run(None, output))

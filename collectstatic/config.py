@@ -9,7 +9,6 @@ expected and what was found.
 from __future__ import annotations
 
 import codecs
-import importlib.machinery
 import os
 import posixpath
 import re
@@ -21,6 +20,7 @@ from typing import Any
 
 from .codecs import ALGORITHMS, SKIP_COMPRESS_EXTENSIONS, missing_libraries
 from .errors import MAX_LISTED, ConfigError
+from .packages import find_package_dir
 from .paths import DEFAULT_MANIFEST_NAME, DEFAULT_STATIC_URL, is_within
 
 if sys.version_info >= (3, 11):
@@ -72,6 +72,8 @@ KEYS: dict[str, tuple[str, Any]] = {
 }
 
 _EXTENSION = re.compile(r"[^./\\\s\x00-\x1f\x7f]+\Z")  # "png", ".png"; not "tar.gz"
+_FLAGS = ("default-ignore", "manifest", "strict", "js-modules", "keep-unhashed", "link",
+          "follow-external-symlinks")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -223,7 +225,9 @@ def settings_from_table(
     return validator.run(table, overrides or {}, overrides_origin)
 
 
-class _Validator:
+class _Base:
+    """What every check shares: the problems and warnings found, key names."""
+
     def __init__(self, project_root: Path, source: str) -> None:
         self.project_root = project_root
         self.real_project_root = Path(os.path.realpath(project_root))
@@ -232,7 +236,6 @@ class _Validator:
         self.warnings: list[str] = []
         self.origins: dict[str, str] = {}
 
-    # -- helpers ---------------------------------------------------------------
     def problem(self, key: str, expected: str, found: Any = ..., hint: str = "") -> None:
         message = f"{key}: expected {expected}"
         if found is not ...:
@@ -248,6 +251,10 @@ class _Validator:
         if origin.startswith("--"):
             return "--" + name
         return f"{origin}.{name}"
+
+
+class _PathKeys(_Base):
+    """The keys that name places: root, dirs, apps, and how they may overlap."""
 
     def resolve_path(self, key: str, value: Any) -> Path | None:
         """A path inside the project root, or None (problem recorded)."""
@@ -267,83 +274,6 @@ class _Validator:
             return None
         return normal
 
-    # -- the run ---------------------------------------------------------------
-    def run(self, table: Mapping[str, Any], overrides: Mapping[str, Any],
-            overrides_origin: str) -> Settings:
-        merged: dict[str, Any] = {}
-        for name, value in table.items():
-            merged[name] = value
-            self.origins[name] = TABLE
-        for name, value in overrides.items():
-            merged[name] = value
-            self.origins[name] = overrides_origin
-        if merged.get("django-settings") is not None:  # (imported in a child process)
-            from .djangosettings import merge_django_settings
-
-            merged, warnings = merge_django_settings(merged, self.origins, self.project_root,
-                                                     self.source)
-            self.warnings += warnings
-
-        unknown = [name for name in merged if name not in KEYS and name != "publish"]
-        for name in unknown[:MAX_LISTED]:
-            import difflib  # (only for a mistake: it is slow to import)
-
-            close = difflib.get_close_matches(name, KEYS, n=1) if len(name) < 100 else []
-            hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(KEYS)
-            self.problems.append(f"{self.key(name)}: unknown key ({hint})")
-        # More than the message lists are no typos: no suggestions (each costs a difflib search).
-        self.problems.extend(f"{self.key(name)}: unknown key"
-                             for name in unknown[MAX_LISTED:])
-
-        get = merged.get
-        root = self.root(get("root"))
-        sources = self.dirs(get("dirs", [])) + self.apps(get("apps", []))
-        ignore = self.string_list("ignore", get("ignore", []))
-        flags = {
-            name: self.boolean(name, get(name, KEYS[name][1]))
-            for name in ("default-ignore", "manifest", "strict", "js-modules",
-                         "keep-unhashed", "link", "follow-external-symlinks")
-        }
-        manifest_name = self.manifest_name(get("manifest-name", DEFAULT_MANIFEST_NAME))
-        static_url = self.static_url(get("static-url", DEFAULT_STATIC_URL))
-        compress = self.compress(get("compress", []))
-        levels = self.compress_levels(get("compress-levels", {}))
-        skip = self.compress_skip(get("compress-skip"))
-        workers = self.workers(get("workers"))
-        keep_versions = self.keep_versions(get("keep-versions", KEYS["keep-versions"][1]))
-        file_mode = self.mode("file-mode", get("file-mode"))
-        dir_mode = self.mode("dir-mode", get("dir-mode"))
-        if root is not None:
-            self.check_root_against_sources(root, sources)
-
-        if self.problems:
-            raise ConfigError(self.problems, source=self.source)
-        assert root is not None
-        return Settings(
-            project_root=self.project_root,
-            root=root,
-            sources=tuple(sources),
-            ignore=tuple(ignore),
-            default_ignore=flags["default-ignore"],
-            manifest=flags["manifest"],
-            manifest_name=manifest_name,
-            strict=flags["strict"],
-            static_url=static_url,
-            js_modules=flags["js-modules"],
-            keep_unhashed=flags["keep-unhashed"],
-            compress=tuple(compress),
-            compress_levels=levels,
-            compress_skip=skip,
-            workers=workers,
-            keep_versions=keep_versions,
-            link=flags["link"],
-            follow_external_symlinks=flags["follow-external-symlinks"],
-            file_mode=file_mode,
-            dir_mode=dir_mode,
-            warnings=tuple(self.warnings),
-        )
-
-    # -- one method per key -----------------------------------------------------
     def root(self, value: Any) -> Path | None:
         if value is None:
             self.problems.append(
@@ -440,7 +370,7 @@ class _Validator:
         return sources
 
     def check_root_against_sources(self, root: Path, sources: list[Source]) -> None:
-        # (strings: Path.parents made this a few milliseconds of every run)
+        # (strings, not Path.parents: this runs in every collect, even one with nothing to do)
         real_root = os.path.normcase(os.path.realpath(root))
         for source in sources:
             real_source = os.path.normcase(os.path.realpath(source.path))
@@ -454,6 +384,90 @@ class _Validator:
                 self.problem(source.origin, "a source dir outside root",
                              str(source.path), "--clear would delete it")
 
+
+class _Validator(_PathKeys):
+    """The run over the whole table, and the keys that are values."""
+
+    def merge(self, table: Mapping[str, Any], overrides: Mapping[str, Any],
+              overrides_origin: str) -> dict[str, Any]:
+        """The table with the overrides on top (and a Django site's settings
+        under them), each key's origin noted for messages."""
+        merged: dict[str, Any] = {}
+        for name, value in table.items():
+            merged[name] = value
+            self.origins[name] = TABLE
+        for name, value in overrides.items():
+            merged[name] = value
+            self.origins[name] = overrides_origin
+        if merged.get("django-settings") is not None:  # (imported in a child process)
+            from .djangosettings import merge_django_settings
+
+            merged, warnings = merge_django_settings(merged, self.origins, self.project_root,
+                                                     self.source)
+            self.warnings += warnings
+        return merged
+
+    def unknown_keys(self, merged: Mapping[str, Any]) -> None:
+        unknown = [name for name in merged if name not in KEYS and name != "publish"]
+        for name in unknown[:MAX_LISTED]:
+            import difflib  # (only for a mistake: it is slow to import)
+
+            close = difflib.get_close_matches(name, KEYS, n=1) if len(name) < 100 else []
+            hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(KEYS)
+            self.problems.append(f"{self.key(name)}: unknown key ({hint})")
+        # More than the message lists are no typos: no suggestions (each costs a difflib search).
+        self.problems.extend(f"{self.key(name)}: unknown key"
+                             for name in unknown[MAX_LISTED:])
+
+    def run(self, table: Mapping[str, Any], overrides: Mapping[str, Any],
+            overrides_origin: str) -> Settings:
+        merged = self.merge(table, overrides, overrides_origin)
+        self.unknown_keys(merged)
+        get = merged.get
+        root = self.root(get("root"))
+        sources = self.dirs(get("dirs", [])) + self.apps(get("apps", []))
+        ignore = self.string_list("ignore", get("ignore", []))
+        flags = {name: self.boolean(name, get(name, KEYS[name][1])) for name in _FLAGS}
+        manifest_name = self.manifest_name(get("manifest-name", DEFAULT_MANIFEST_NAME))
+        static_url = self.static_url(get("static-url", DEFAULT_STATIC_URL))
+        compress = self.compress(get("compress", []))
+        levels = self.compress_levels(get("compress-levels", {}))
+        skip = self.compress_skip(get("compress-skip"))
+        workers = self.workers(get("workers"))
+        keep_versions = self.keep_versions(get("keep-versions", KEYS["keep-versions"][1]))
+        file_mode = self.mode("file-mode", get("file-mode"))
+        dir_mode = self.mode("dir-mode", get("dir-mode"))
+        if root is not None:
+            self.check_root_against_sources(root, sources)
+
+        if self.problems:
+            raise ConfigError(self.problems, source=self.source)
+        assert root is not None
+        return Settings(
+            project_root=self.project_root,
+            root=root,
+            sources=tuple(sources),
+            ignore=tuple(ignore),
+            default_ignore=flags["default-ignore"],
+            manifest=flags["manifest"],
+            manifest_name=manifest_name,
+            strict=flags["strict"],
+            static_url=static_url,
+            js_modules=flags["js-modules"],
+            keep_unhashed=flags["keep-unhashed"],
+            compress=tuple(compress),
+            compress_levels=levels,
+            compress_skip=skip,
+            workers=workers,
+            keep_versions=keep_versions,
+            link=flags["link"],
+            follow_external_symlinks=flags["follow-external-symlinks"],
+            file_mode=file_mode,
+            dir_mode=dir_mode,
+            warnings=tuple(self.warnings),
+        )
+
+    # -- one method per key -----------------------------------------------------
     def string_list(self, name: str, value: Any) -> list[str]:
         key = self.key(name)
         if not isinstance(value, list):
@@ -584,56 +598,6 @@ class _Validator:
                                  f"change what is collected (world-writable); {usual!r} "
                                  f"is usual")
         return mode
-
-
-def find_package_dir(name: str, project_root: Path) -> Path | None:
-    """Locate package ``name`` without importing (so without running) it.
-
-    The project tree is searched first (flat and ``src/`` layouts), then
-    ``sys.path``. Namespace packages resolve to their first portion.
-    """
-    parts = name.split(".")
-    search: list[str] = [str(project_root / "src"), str(project_root)]
-    search += [p for p in sys.path if p and p not in search]
-    for directory in search:
-        candidate = Path(directory, *parts)
-        if os.path.isfile(candidate / "__init__.py"):
-            return candidate
-    # Installed packages that are not plain directories on sys.path (.pth
-    # editable finders, namespace packages): ask the path finders, which locate
-    # without executing anything.
-    locations: list[str] | None = None
-    for depth, part in enumerate(parts):
-        try:
-            spec = importlib.machinery.PathFinder.find_spec(
-                ".".join(parts[: depth + 1]) if depth else part, locations
-            )
-        except (ImportError, ValueError, OSError):
-            spec = None
-        if spec is None or not spec.submodule_search_locations:
-            spec = _meta_path_spec(".".join(parts[: depth + 1]), locations)
-        if spec is None or not spec.submodule_search_locations:
-            return None
-        locations = list(spec.submodule_search_locations)
-    return Path(locations[0]) if locations else None
-
-
-def _meta_path_spec(fullname: str, locations: list[str] | None) -> Any:
-    # Editable installs register finders on sys.meta_path; find_spec on them
-    # does not execute the package. Skip the import system's own finders.
-    for finder in sys.meta_path:
-        if getattr(finder, "__module__", "").startswith("importlib"):
-            continue
-        find_spec = getattr(finder, "find_spec", None)
-        if find_spec is None:
-            continue
-        try:
-            spec = find_spec(fullname, locations)
-        except Exception:  # a third-party finder misbehaving is "not found"
-            continue
-        if spec is not None:
-            return spec
-    return None
 
 
 def _unusable_in_names(value: str) -> str:

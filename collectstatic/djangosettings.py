@@ -32,6 +32,8 @@ from typing import Any
 
 from .django.describe import KNOWN_STORAGES, MARKER
 from .errors import ConfigError
+from .packages import find_package_dir
+from .paths import DEFAULT_MANIFEST_NAME, is_within
 
 __all__ = ["DjangoTable", "merge_django_settings", "read_django_settings",
            "table_from_django", "FINDERS"]
@@ -133,8 +135,7 @@ def _unsupported_storage(storage: Mapping[str, Any], where: str) -> list[str]:
 
 
 def _inside(path: str, parent: str) -> bool:
-    path, parent = os.path.realpath(path), os.path.realpath(parent)
-    return path == parent or path.startswith(os.path.join(parent, ""))
+    return is_within(os.path.realpath(path), os.path.realpath(parent))
 
 
 def _relative(path: str, project: str) -> str:
@@ -151,12 +152,26 @@ def table_from_django(info: Mapping[str, Any], where: str, project_root: Path | 
     ``inside_project`` (a build, the CLI), STATIC_ROOT and STATICFILES_DIRS
     must lie inside ``project_root``; installed apps may be anywhere.
     """
-    from .config import find_package_dir
-
     result = DjangoTable(debug=bool(info.get("debug")))
     project = os.fspath(project_root)
-    table = result.table
     finders = list(info.get("finders") or [])
+    _check_finders(finders, where, result)
+    dirs = (info.get("dirs") or []) if FILE_SYSTEM_FINDER in finders else []
+    result.table["dirs"] = _dirs(dirs, where, project, inside_project, result)
+    apps = (info.get("apps") or []) if APP_DIRECTORIES_FINDER in finders else []
+    result.table["apps"] = _apps(apps, where, project, result)
+    _ignore(info.get("ignore_patterns"), result.table)
+    storage = info.get("storage") or {}
+    result.unsupported += _unsupported_storage(storage, where)
+    if not result.unsupported:
+        _storage_keys(info, storage, result.table)
+        location = storage.get("location") or info.get("static_root")
+        if location:
+            _static_root(location, where, project, inside_project, result)
+    return result
+
+
+def _check_finders(finders: list[str], where: str, result: DjangoTable) -> None:
     for index, finder in enumerate(finders):
         if finder not in FINDERS:
             result.unsupported.append(
@@ -169,87 +184,96 @@ def table_from_django(info: Mapping[str, Any], where: str, project_root: Path | 
             f"{where}: STATICFILES_FINDERS lists AppDirectoriesFinder before FileSystemFinder; "
             f"list FileSystemFinder first (STATICFILES_DIRS are searched before the apps)")
 
+
+def _dirs(entries: list[Any], where: str, project: str, inside_project: bool,
+          result: DjangoTable) -> list[Any]:
+    """STATICFILES_DIRS -> ``dirs`` (problems and warnings noted in ``result``)."""
     dirs: list[Any] = []
-    if FILE_SYSTEM_FINDER in finders:
-        for index, entry in enumerate(info.get("dirs") or []):
-            at = f"{where}: STATICFILES_DIRS[{index}]"
-            if len(entry) != 2:
-                result.problems.append(f"{at}: expected a path or a (prefix, path) pair, "
-                                       f"found {entry[0]}")
-                continue
-            prefix, path = entry
-            if prefix.endswith("/"):
-                result.problems.append(f"{at}: the prefix {prefix!r} must not end with '/'")
-                continue
-            if not os.path.isdir(path):
-                result.warnings.append(f"{at}: the directory {path} does not exist; nothing is "
-                                       f"collected from it (as Django does)")
-                continue
-            if inside_project and not _inside(path, project):
-                result.problems.append(
-                    f"{at}: {path} is outside the project ({project}); a build collects from "
-                    f"the project and installed apps only: move it into the project")
-                continue
-            if inside_project:
-                path = _relative(path, project)
-            dirs.append({"path": path, "prefix": prefix} if prefix else path)
-    table["dirs"] = dirs
+    for index, entry in enumerate(entries):
+        at = f"{where}: STATICFILES_DIRS[{index}]"
+        if len(entry) != 2:
+            result.problems.append(f"{at}: expected a path or a (prefix, path) pair, "
+                                   f"found {entry[0]}")
+            continue
+        prefix, path = entry
+        if prefix.endswith("/"):
+            result.problems.append(f"{at}: the prefix {prefix!r} must not end with '/'")
+            continue
+        if not os.path.isdir(path):
+            result.warnings.append(f"{at}: the directory {path} does not exist; nothing is "
+                                   f"collected from it (as Django does)")
+            continue
+        if inside_project and not _inside(path, project):
+            result.problems.append(
+                f"{at}: {path} is outside the project ({project}); a build collects from "
+                f"the project and installed apps only: move it into the project")
+            continue
+        if inside_project:
+            path = _relative(path, project)
+        dirs.append({"path": path, "prefix": prefix} if prefix else path)
+    return dirs
 
+
+def _apps(entries: list[Any], where: str, project: str, result: DjangoTable) -> list[str]:
+    """INSTALLED_APPS with a static dir -> ``apps``: each must be found here
+    where Django found it."""
     apps: list[str] = []
-    if APP_DIRECTORIES_FINDER in finders:
-        for index, app in enumerate(info.get("apps") or []):
-            if not app["static"]:
-                continue  # (Django's app finder skips it too)
-            name, path = app["name"], app["path"]
-            found = find_package_dir(name, Path(project))
-            if found is None or os.path.realpath(found) != os.path.realpath(path):
-                seen = "is not found" if found is None else f"resolves to {found}"
-                result.problems.append(
-                    f"{where}: INSTALLED_APPS[{index}] ({name!r}): Django has it at {path}, but "
-                    f"here {name!r} {seen}; install it where the build runs, or list its static "
-                    f"dir in STATICFILES_DIRS")
-                continue
-            apps.append(name)
-    table["apps"] = apps
+    for index, app in enumerate(entries):
+        if not app["static"]:
+            continue  # (Django's app finder skips it too)
+        name, path = app["name"], app["path"]
+        found = find_package_dir(name, Path(project))
+        if found is None or os.path.realpath(found) != os.path.realpath(path):
+            seen = "is not found" if found is None else f"resolves to {found}"
+            result.problems.append(
+                f"{where}: INSTALLED_APPS[{index}] ({name!r}): Django has it at {path}, but "
+                f"here {name!r} {seen}; install it where the build runs, or list its static "
+                f"dir in STATICFILES_DIRS")
+            continue
+        apps.append(name)
+    return apps
 
-    patterns = info.get("ignore_patterns")
+
+def _ignore(patterns: list[str] | None, table: dict[str, Any]) -> None:
     if patterns is None or sorted(patterns) == sorted(DJANGO_DEFAULT_IGNORE):
         table["default-ignore"] = True
     else:
         table["default-ignore"] = False
         table["ignore"] = list(patterns)
 
-    storage = info.get("storage") or {}
-    result.unsupported += _unsupported_storage(storage, where)
-    if not result.unsupported:
-        kind, compressed = KNOWN_STORAGES[storage["known"]]
-        table["manifest"] = kind == "manifest"
-        if kind == "manifest":
-            table["manifest-name"] = storage.get("manifest_name", "staticfiles.json")
-            table["strict"] = bool(storage.get("manifest_strict", True))
-            table["js-modules"] = bool(storage.get("support_js_module_import_aggregation"))
-        if compressed:
-            table["compress"] = ["gzip", "brotli"] if info.get("brotli") else ["gzip"]
-            if storage.get("keep_only_hashed_files") and kind == "manifest":
-                table["keep-unhashed"] = False
-        for option, key in (("file_permissions_mode", "file-mode"),
-                            ("directory_permissions_mode", "dir-mode")):
-            mode = storage.get(option)
-            if isinstance(mode, int):
-                table[key] = f"0o{mode:o}"
-        base_url = storage.get("base_url") or info.get("static_url")
-        if base_url:
-            table["static-url"] = base_url
-        location = storage.get("location") or info.get("static_root")
-        if location:
-            if inside_project and not _inside(location, project):
-                result.problems.append(
-                    f"{where}: STATIC_ROOT ({location}) is outside the project ({project}); "
-                    f"a build ships only what it collects inside the project: point it at a "
-                    f"directory in the site's package, or set root in [tool.collectstatic]")
-            else:
-                table["root"] = _relative(location, project) if inside_project else location
-    return result
+
+def _storage_keys(info: Mapping[str, Any], storage: Mapping[str, Any],
+                  table: dict[str, Any]) -> None:
+    """A supported storage's options -> the keys that do what it does."""
+    kind, compressed = KNOWN_STORAGES[storage["known"]]
+    table["manifest"] = kind == "manifest"
+    if kind == "manifest":
+        table["manifest-name"] = storage.get("manifest_name", DEFAULT_MANIFEST_NAME)
+        table["strict"] = bool(storage.get("manifest_strict", True))
+        table["js-modules"] = bool(storage.get("support_js_module_import_aggregation"))
+    if compressed:
+        table["compress"] = ["gzip", "brotli"] if info.get("brotli") else ["gzip"]
+        if storage.get("keep_only_hashed_files") and kind == "manifest":
+            table["keep-unhashed"] = False
+    for option, key in (("file_permissions_mode", "file-mode"),
+                        ("directory_permissions_mode", "dir-mode")):
+        mode = storage.get(option)
+        if isinstance(mode, int):
+            table[key] = f"0o{mode:o}"
+    base_url = storage.get("base_url") or info.get("static_url")
+    if base_url:
+        table["static-url"] = base_url
+
+
+def _static_root(location: str, where: str, project: str, inside_project: bool,
+                 result: DjangoTable) -> None:
+    if inside_project and not _inside(location, project):
+        result.problems.append(
+            f"{where}: STATIC_ROOT ({location}) is outside the project ({project}); "
+            f"a build ships only what it collects inside the project: point it at a "
+            f"directory in the site's package, or set root in [tool.collectstatic]")
+    else:
+        result.table["root"] = _relative(location, project) if inside_project else location
 
 
 def merge_django_settings(merged: Mapping[str, Any], origins: MutableMapping[str, str],

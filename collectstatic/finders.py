@@ -78,19 +78,7 @@ def _walk(source: Source, ignored: _Ignore,
     pending: list[tuple[str, str, tuple[tuple[int, int], ...]]] = [(str(source.path), "", ())]
     while pending:
         directory, relative, above = pending.pop()  # relative: "" or ends in os.sep
-        try:
-            info = os.stat(directory)
-        except OSError as exc:
-            raise CollectError(f"{directory}: cannot read directory ({exc.strerror})") from None
-        identity = (info.st_dev, info.st_ino)
-        if identity in above:
-            raise CollectError(f"{directory}: symlink loop (it leads back to a directory "
-                               f"above it); remove the link or add its name to ignore")
-        try:
-            with os.scandir(directory) as scan:
-                entries = sorted(scan, key=_entry_name)
-        except OSError as exc:
-            raise CollectError(f"{directory}: cannot read directory ({exc.strerror})") from None
+        identity, entries = _read_directory(directory, above)
         subdirs = []
         for entry in entries:
             name = entry.name
@@ -119,6 +107,25 @@ def _walk(source: Source, ignored: _Ignore,
 
 
 _entry_name = operator.attrgetter("name")
+
+
+def _read_directory(directory: str, above: tuple[tuple[int, int], ...]
+                    ) -> tuple[tuple[int, int], list[os.DirEntry[str]]]:
+    """The directory's identity and its entries in name order; a directory
+    that is one of those ``above`` it (reached through a symlink) is a loop."""
+    try:
+        info = os.stat(directory)
+    except OSError as exc:
+        raise CollectError(f"{directory}: cannot read directory ({exc.strerror})") from None
+    identity = (info.st_dev, info.st_ino)
+    if identity in above:
+        raise CollectError(f"{directory}: symlink loop (it leads back to a directory "
+                           f"above it); remove the link or add its name to ignore")
+    try:
+        with os.scandir(directory) as scan:
+            return identity, sorted(scan, key=_entry_name)
+    except OSError as exc:
+        raise CollectError(f"{directory}: cannot read directory ({exc.strerror})") from None
 
 
 def _check_link(path: str, allowed: tuple[str, ...] | None) -> None:
@@ -240,8 +247,7 @@ def find_collectable(settings: Settings, name: str) -> Found | None:
         if not os.path.isfile(path):
             continue
         target = os.path.realpath(path)
-        if allowed is None or any(target == root or target.startswith(root + os.sep)
-                                  for root in allowed):
+        if allowed is None or any(is_within(target, root) for root in allowed):
             return Found(name, path, source)
     return None
 

@@ -1,6 +1,5 @@
 """The ``staticfiles.json`` format: written as Django writes it, read as
-Django reads it (post-processing, which decides the names, is
-``postprocess.py``; ``post_process`` and ``Processed`` are importable here too).
+Django reads it. (Post-processing, which decides the names, is :mod:`.postprocess`.)
 """
 
 from __future__ import annotations
@@ -9,9 +8,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from .postprocess import Processed, post_process
-
-__all__ = ["MANIFEST_VERSION", "Processed", "manifest_bytes", "post_process", "read_manifest"]
+__all__ = ["MANIFEST_VERSION", "manifest_bytes", "read_manifest"]
 
 MANIFEST_VERSION = "1.1"
 

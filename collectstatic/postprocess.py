@@ -74,6 +74,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .graph import is_cyclic, levels, strongly_connected
+from .paths import DEFAULT_STATIC_URL
 from .rewrite import Reference, RewriteResult, hashed_name, is_adjustable, rewrite_references
 
 __all__ = ["KEEP_BYTES", "Emit", "MapFiles", "Processed", "post_process", "stand_in"]
@@ -121,7 +122,7 @@ def post_process(
     digests: Mapping[str, str],
     read: Callable[[str], bytes],
     *,
-    static_url: str = "/static/",
+    static_url: str = DEFAULT_STATIC_URL,
     js_modules: bool = False,
     memo: Mapping[str, Any] | None = None,
     map_files: MapFiles | None = None,

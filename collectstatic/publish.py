@@ -55,6 +55,7 @@ from typing import Any, Callable, NamedTuple
 
 from .config import STATE_DIR, load_pyproject
 from .errors import CollectStaticError, ConfigError
+from .paths import DEFAULT_MANIFEST_NAME, is_within
 from .runtime import ENCODING_SUFFIXES, Manifest, ManifestError
 from .serve import IMMUTABLE, content_type
 
@@ -270,7 +271,7 @@ def _safe_name(name: str) -> bool:
     return all(part not in ("", ".", "..") for part in name.split("/"))
 
 
-def read_tree(root: Path | str, manifest_name: str = "staticfiles.json",
+def read_tree(root: Path | str, manifest_name: str = DEFAULT_MANIFEST_NAME,
               config: PublishConfig | None = None) -> Tree:
     """List what ``root`` publishes.
 
@@ -287,51 +288,73 @@ def read_tree(root: Path | str, manifest_name: str = "staticfiles.json",
     if not root.is_dir():
         raise PublishError(f"{root}: no collected tree there; run 'collectstatic collect' "
                            f"first, or name the tree with --package or --wheel")
-    entries: dict[str, tuple[bool, str | None]] = {}  # name -> (hashed, coding of a variant)
     manifest_object = None
     if manifest_path.is_file():
-        try:
-            raw = manifest_path.read_bytes()
-            manifest = Manifest.from_data(json.loads(raw), location=root,
-                                          source=str(manifest_path))
-        except (OSError, ValueError, ManifestError) as exc:
-            raise PublishError(f"{manifest_path}: cannot read the manifest ({exc}); run "
-                               f"'collectstatic collect' again") from None
-        paths = sorted(manifest.paths.items())
-        for logical, hashed in paths:
-            for name in (logical, hashed):
-                if not _safe_name(name):
-                    raise PublishError(f"{manifest_path}: the manifest names {name!r}, which "
-                                       f"is not a name inside root; run 'collectstatic "
-                                       f"collect' again")
-            entries[hashed] = (True, None)
-            if logical != hashed and (root / logical).is_file():
-                entries.setdefault(logical, (False, None))
-        # Variants after every collected name: a collected x.tar.gz is no variant of x.tar.
-        for logical, hashed in paths if config.encodings else ():
-            for coding in manifest.encodings(logical):
-                entries.setdefault(hashed + ENCODING_SUFFIXES[coding], (True, coding))
-            if entries.get(logical) == (False, None):
-                for coding, suffix in ENCODING_SUFFIXES.items():
-                    if (root / (logical + suffix)).is_file():
-                        entries.setdefault(logical + suffix, (False, coding))
+        raw, manifest = _read_manifest(root, manifest_path)
+        entries = _manifest_entries(root, manifest_path, manifest, config)
         manifest_object = TreeObject(manifest_name, str(manifest_path), len(raw), False,
                                      hashlib.md5(raw).hexdigest(),
                                      tuple(object_headers(manifest_name, False, config).items()))
     else:
-        found = set()
-        for directory, dirs, files in os.walk(root):
-            relative = Path(directory).relative_to(root).as_posix()
-            if relative == ".":
-                dirs[:] = [d for d in dirs if d != STATE_DIR]
-            found.update(name if relative == "." else f"{relative}/{name}" for name in files)
-        for name in sorted(found):
-            base, suffix = os.path.splitext(name)
-            coding = _CODING_OF_SUFFIX.get(suffix) if base in found else None
-            if coding is None or config.encodings:
-                entries[name] = (False, coding)
+        entries = _tree_entries(root, config)
     objects = _stat_objects(root, real_root, entries, config)
     return Tree(root, objects, manifest_object)
+
+
+# name -> (hashed, the coding of a variant, or None)
+_Entries = dict[str, tuple[bool, "str | None"]]
+
+
+def _read_manifest(root: Path, manifest_path: Path) -> tuple[bytes, Manifest]:
+    try:
+        raw = manifest_path.read_bytes()
+        return raw, Manifest.from_data(json.loads(raw), location=root, source=str(manifest_path))
+    except (OSError, ValueError, ManifestError) as exc:
+        raise PublishError(f"{manifest_path}: cannot read the manifest ({exc}); run "
+                           f"'collectstatic collect' again") from None
+
+
+def _manifest_entries(root: Path, manifest_path: Path, manifest: Manifest,
+                      config: PublishConfig) -> _Entries:
+    """What a tree with a manifest publishes: its hashed names, the logical
+    names present in root, and (with encodings) their variants."""
+    entries: _Entries = {}
+    paths = sorted(manifest.paths.items())
+    for logical, hashed in paths:
+        for name in (logical, hashed):
+            if not _safe_name(name):
+                raise PublishError(f"{manifest_path}: the manifest names {name!r}, which "
+                                   f"is not a name inside root; run 'collectstatic "
+                                   f"collect' again")
+        entries[hashed] = (True, None)
+        if logical != hashed and (root / logical).is_file():
+            entries.setdefault(logical, (False, None))
+    # Variants after every collected name: a collected x.tar.gz is no variant of x.tar.
+    for logical, hashed in paths if config.encodings else ():
+        for coding in manifest.encodings(logical):
+            entries.setdefault(hashed + ENCODING_SUFFIXES[coding], (True, coding))
+        if entries.get(logical) == (False, None):
+            for coding, suffix in ENCODING_SUFFIXES.items():
+                if (root / (logical + suffix)).is_file():
+                    entries.setdefault(logical + suffix, (False, coding))
+    return entries
+
+
+def _tree_entries(root: Path, config: PublishConfig) -> _Entries:
+    """What a tree without a manifest publishes: every file but our state dir."""
+    found = set()
+    for directory, dirs, files in os.walk(root):
+        relative = Path(directory).relative_to(root).as_posix()
+        if relative == ".":
+            dirs[:] = [d for d in dirs if d != STATE_DIR]
+        found.update(name if relative == "." else f"{relative}/{name}" for name in files)
+    entries: _Entries = {}
+    for name in sorted(found):
+        base, suffix = os.path.splitext(name)
+        coding = _CODING_OF_SUFFIX.get(suffix) if base in found else None
+        if coding is None or config.encodings:
+            entries[name] = (False, coding)
+    return entries
 
 
 def _stat_objects(root: Path, real_root: str, entries: dict[str, tuple[bool, str | None]],
@@ -340,7 +363,7 @@ def _stat_objects(root: Path, real_root: str, entries: dict[str, tuple[bool, str
         name, (hashed, coding) = item
         path = os.path.join(root, name)
         real = os.path.realpath(path)
-        if not (real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)):
+        if not is_within(real, real_root):
             raise PublishError(f"{path}: a link leading outside the collected root is not "
                                f"published (a root collected with --link: collect without "
                                f"it, or publish the built wheel)")
@@ -394,7 +417,7 @@ def package_root(spec: str) -> Path:
 
 
 @contextlib.contextmanager
-def wheel_root(wheel: Path | str, manifest_name: str = "staticfiles.json") -> Iterator[Path]:
+def wheel_root(wheel: Path | str, manifest_name: str = DEFAULT_MANIFEST_NAME) -> Iterator[Path]:
     """The collected tree inside a built wheel, extracted to a temporary dir for the block."""
     wheel = Path(wheel)
     try:
@@ -569,7 +592,7 @@ def publish(dest: str, *, root: Path | str | None = None, package: str | None = 
     """
     config = config or PublishConfig()
     destination = parse_destination(dest)
-    manifest_name = getattr(settings, "manifest_name", "staticfiles.json")
+    manifest_name = getattr(settings, "manifest_name", DEFAULT_MANIFEST_NAME)
     if keep_versions is None:  # the key of [tool.collectstatic], validated with it
         keep_versions = 2 if settings is None else settings.keep_versions
     if isinstance(keep_versions, bool) or not isinstance(keep_versions, int) or \
@@ -708,21 +731,8 @@ async def _publish(tree_root: Path, manifest_name: str, destination: Destination
                    keep_versions: int, prune: bool, dry_run: bool,
                    progress: Callable[[Progress], None] | None) -> PublishResult:
     obstore = _obstore()
-    # The tree is read (md5s of unhashed files) while the destination is listed.
-    reading = asyncio.get_running_loop().run_in_executor(None, read_tree, tree_root,
-                                                         manifest_name, config)
-    try:
-        store = open_store(destination, config)
-        listed = await asyncio.gather(_list(obstore, store, destination),
-                                      _get(obstore, store, destination, manifest_name,
-                                           missing_ok=True),
-                                      return_exceptions=True)
-    finally:
-        tree = await reading  # (a bad tree is reported before a store problem)
-    for outcome in listed:
-        if isinstance(outcome, BaseException):
-            raise outcome
-    listing, remote_manifest = listed  # type: ignore[misc]
+    tree, store, listing, remote_manifest = await _read_and_list(
+        obstore, tree_root, manifest_name, destination, config)
     if tree.manifest is None or manifest_name not in listing:
         remote_manifest = None
     records = sorted((n for n in listing if n.startswith(VERSIONS_DIR + "/")
@@ -737,64 +747,108 @@ async def _publish(tree_root: Path, manifest_name: str, destination: Destination
         *(_get(obstore, store, destination, name) for name in wanted))))
     plan = plan_publish(tree, listing, fetched, remote_manifest=remote_manifest,
                         keep_versions=keep_versions, prune=prune)
-    if dry_run:
-        return PublishResult(destination.url, tuple(o.name for o in plan.upload) +
-                             ((plan.manifest.name,) if plan.manifest else ()),
-                             plan.upload_bytes, len(plan.present), plan.delete,
-                             False, dry_run=True, plan=plan)
-    total = len(plan.upload) + (plan.record is not None) + (plan.manifest is not None)
-    bytes_total = plan.upload_bytes
-    state = {"done": 0, "bytes": 0}
-    attributes = destination.scheme != "file"  # (a local directory keeps no headers)
-
-    def report(action: str, name: str, size: int, count: int) -> None:
-        state["done"] += 1
-        state["bytes"] += size
-        if progress is not None:
-            progress(Progress(action, name, state["done"], count, state["bytes"], bytes_total))
-
-    async def put(name: str, data: Any, headers: tuple[tuple[str, str], ...], size: int) -> None:
-        try:
-            await obstore.put_async(store, name, data,
-                                    attributes=dict(headers) if attributes else None)
-        except Exception as exc:
-            raise _store_error(exc, destination.object_url(name), "upload it") from None
-        report("upload", name, size, total)
-
-    semaphore = asyncio.Semaphore(config.workers)
-
-    async def bounded(obj: TreeObject) -> None:
-        async with semaphore:
-            await put(obj.name, Path(obj.path), obj.headers, obj.size)
-
-    await _all(bounded(obj) for obj in plan.upload)
-    # Only once every object is in place: the record, then the manifest, last.
-    if plan.record is not None:
-        name, data = plan.record
-        await put(name, data, (("Content-Type", "application/json; charset=utf-8"),
-                               ("Cache-Control", "no-cache")), 0)  # (bookkeeping: not counted)
-    if plan.manifest is not None:
-        await put(plan.manifest.name, Path(plan.manifest.path), plan.manifest.headers,
-                  plan.manifest.size)
-    pruned: list[str] = []
-    state["done"] = 0
-    # In bulk (S3 deletes 1000 per request), objects before the records naming them, so
-    # that a prune stopped half-way is finished by the next one.
-    for start in range(0, len(plan.delete), 1000):
-        batch = list(plan.delete[start:start + 1000])
-        try:
-            await obstore.delete_async(store, batch)
-        except FileNotFoundError:  # (a local directory: one went meanwhile)
-            pass
-        except Exception as exc:
-            raise _store_error(exc, destination.object_url(batch[0]), "delete it") from None
-        for name in batch:
-            pruned.append(name)
-            report("delete", name, 0, len(plan.delete))
     uploaded = tuple(o.name for o in plan.upload) + \
         ((plan.manifest.name,) if plan.manifest else ())
+    if dry_run:
+        return PublishResult(destination.url, uploaded, plan.upload_bytes, len(plan.present),
+                             plan.delete, False, dry_run=True, plan=plan)
+    writer = _Writer(obstore, store, destination, config, plan, progress)
+    await writer.upload()
+    pruned = await writer.prune()
     return PublishResult(destination.url, uploaded, plan.upload_bytes, len(plan.present),
-                         tuple(pruned), plan.manifest is not None, plan=plan)
+                         pruned, plan.manifest is not None, plan=plan)
+
+
+async def _read_and_list(obstore: Any, tree_root: Path, manifest_name: str,
+                         destination: Destination, config: PublishConfig
+                         ) -> tuple[Tree, Any, Any, Any]:
+    """The tree (its md5s read in a thread) while the destination is listed and
+    its manifest fetched: the tree, the store, the listing, the remote manifest."""
+    reading = asyncio.get_running_loop().run_in_executor(None, read_tree, tree_root,
+                                                         manifest_name, config)
+    try:
+        store = open_store(destination, config)
+        listed = await asyncio.gather(_list(obstore, store, destination),
+                                      _get(obstore, store, destination, manifest_name,
+                                           missing_ok=True),
+                                      return_exceptions=True)
+    finally:
+        tree = await reading  # (a bad tree is reported before a store problem)
+    for outcome in listed:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    listing, remote_manifest = listed
+    return tree, store, listing, remote_manifest
+
+
+class _Writer:
+    """Carries out a plan: the objects (``workers`` at a time), then the
+    version record, then the manifest, last; then the prune."""
+
+    def __init__(self, obstore: Any, store: Any, destination: Destination,
+                 config: PublishConfig, plan: Plan,
+                 progress: Callable[[Progress], None] | None) -> None:
+        self.obstore, self.store, self.destination = obstore, store, destination
+        self.workers = config.workers
+        self.plan = plan
+        self.progress = progress
+        self.attributes = destination.scheme != "file"  # (a local directory keeps no headers)
+        self.total = len(plan.upload) + (plan.record is not None) + (plan.manifest is not None)
+        self.done = self.bytes = 0
+
+    def report(self, action: str, name: str, size: int, count: int) -> None:
+        self.done += 1
+        self.bytes += size
+        if self.progress is not None:
+            self.progress(Progress(action, name, self.done, count, self.bytes,
+                                   self.plan.upload_bytes))
+
+    async def put(self, name: str, data: Any, headers: tuple[tuple[str, str], ...],
+                  size: int) -> None:
+        try:
+            await self.obstore.put_async(self.store, name, data,
+                                         attributes=dict(headers) if self.attributes else None)
+        except Exception as exc:
+            raise _store_error(exc, self.destination.object_url(name), "upload it") from None
+        self.report("upload", name, size, self.total)
+
+    async def upload(self) -> None:
+        plan = self.plan
+        semaphore = asyncio.Semaphore(self.workers)
+
+        async def bounded(obj: TreeObject) -> None:
+            async with semaphore:
+                await self.put(obj.name, Path(obj.path), obj.headers, obj.size)
+
+        await _all(bounded(obj) for obj in plan.upload)
+        # Only once every object is in place: the record, then the manifest, last.
+        if plan.record is not None:
+            name, data = plan.record
+            await self.put(name, data, (("Content-Type", "application/json; charset=utf-8"),
+                                        ("Cache-Control", "no-cache")), 0)  # (not counted)
+        if plan.manifest is not None:
+            await self.put(plan.manifest.name, Path(plan.manifest.path), plan.manifest.headers,
+                           plan.manifest.size)
+
+    async def prune(self) -> tuple[str, ...]:
+        delete = self.plan.delete
+        pruned: list[str] = []
+        self.done = 0
+        # In bulk (S3 deletes 1000 per request), objects before the records naming them, so
+        # that a prune stopped half-way is finished by the next one.
+        for start in range(0, len(delete), 1000):
+            batch = list(delete[start:start + 1000])
+            try:
+                await self.obstore.delete_async(self.store, batch)
+            except FileNotFoundError:  # (a local directory: one went meanwhile)
+                pass
+            except Exception as exc:
+                raise _store_error(exc, self.destination.object_url(batch[0]),
+                                   "delete it") from None
+            for name in batch:
+                pruned.append(name)
+                self.report("delete", name, 0, len(delete))
+        return tuple(pruned)
 
 
 async def _all(coroutines: Any) -> None:

@@ -80,6 +80,7 @@ from typing import NamedTuple, cast
 from urllib.parse import unquote, urldefrag
 
 from ._jsmodules import KEYWORD_BEFORE, export_matches, import_matches
+from .paths import DEFAULT_STATIC_URL
 
 __all__ = [
     "Reference",
@@ -561,7 +562,7 @@ def rewrite_references(
     text: str,
     resolve: Resolver,
     *,
-    static_url: str = "/static/",
+    static_url: str = DEFAULT_STATIC_URL,
     js_modules: bool = False,
 ) -> RewriteResult:
     """Rewrite the references in the CSS/JS file ``name`` (a logical posix name).

@@ -47,6 +47,7 @@ from typing import Any
 
 from .codecs import ALGORITHMS
 from .errors import CollectStaticError
+from .paths import DEFAULT_MANIFEST_NAME, DEFAULT_STATIC_URL, is_within
 
 __all__ = [
     "ENCODING_SUFFIXES",
@@ -63,8 +64,6 @@ __all__ = [
 ENCODING_SUFFIXES: dict[str, str] = {
     algorithm.coding: algorithm.suffix
     for algorithm in sorted(ALGORITHMS.values(), key=lambda algorithm: algorithm.preference)}
-DEFAULT_STATIC_URL = "/static/"
-DEFAULT_MANIFEST_NAME = "staticfiles.json"
 
 # Where a manifest's files live: a directory, an importlib.resources Traversable
 # (a zipfile.Path for a zip-imported package), or unknown.
@@ -471,7 +470,7 @@ def _confined(location: Location, name: str) -> Any:
         return target
     top = os.path.realpath(location)
     real = os.path.realpath(location.joinpath(*parts))
-    if not real.startswith(top.rstrip(os.sep) + os.sep):
+    if real == top or not is_within(real, top):
         return None
     return Path(real)
 

@@ -54,6 +54,7 @@ from .config import STATE_DIR, Settings
 from .errors import CollectStaticError
 from .finders import find_collectable
 from .http import RequestHeaders, content_type, decide, http_date, make_etag
+from .paths import DEFAULT_MANIFEST_NAME, DEFAULT_STATIC_URL, is_within
 from .runtime import ENCODING_SUFFIXES, collected_dir
 
 __all__ = [
@@ -118,10 +119,6 @@ def _make_file(name: str, found: dict[str, _Stat], cache_control: str) -> _File:
     return _File(content_type(name), http_date(mtime), int(mtime), cache_control, variants)
 
 
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
 def _scan_directory(root: str, sources: Sequence[str] = ()) -> dict[str, _Stat]:
     """Every regular file under ``root``, by real path inside the real root or
     (links of a root collected with ``link = true``) inside one of ``sources``."""
@@ -136,7 +133,7 @@ def _scan_directory(root: str, sources: Sequence[str] = ()) -> dict[str, _Stat]:
             continue
         seen_dirs.add(directory)
         for name, real in _entries(directory, relative):
-            if not any(_within(real, top) for top in allowed):
+            if not any(is_within(real, top) for top in allowed):
                 continue  # a symlink out of root (and the sources): never served
             try:
                 info = os.stat(real)
@@ -296,9 +293,9 @@ class StaticFiles(_Base):
     with ``link = true``); any other symlink out of ``root`` is not followed.
     """
 
-    def __init__(self, root: str | os.PathLike[str] | Any, prefix: str = "/static/", *,
+    def __init__(self, root: str | os.PathLike[str] | Any, prefix: str = DEFAULT_STATIC_URL, *,
                  app: WSGIApp | None = None, max_age: int = DEFAULT_MAX_AGE,
-                 manifest_name: str = "staticfiles.json",
+                 manifest_name: str = DEFAULT_MANIFEST_NAME,
                  sources: Iterable[str | os.PathLike[str]] = ()) -> None:
         super().__init__(prefix, app)
         if isinstance(root, (str, os.PathLike)):
@@ -315,7 +312,7 @@ class StaticFiles(_Base):
 
     @classmethod
     def from_package(cls, package: str, resource: str = "staticfiles",
-                     prefix: str = "/static/", **options: Any) -> StaticFiles:
+                     prefix: str = DEFAULT_STATIC_URL, **options: Any) -> StaticFiles:
         """Serve the collected dir shipped inside an installed (or zip-imported) package."""
         base = collected_dir(package, resource)
         if not base.is_dir():

@@ -173,7 +173,7 @@ def test_default_ignore_patterns_and_hatch_keys_are_documented() -> None:
 # -- cli.md -----------------------------------------------------------------------
 
 def parsers() -> dict[str, argparse.ArgumentParser]:
-    parser = cli._parser()
+    parser = cli.build_parser()
     found = {"Global": parser}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -418,7 +418,7 @@ def _readme_blocks(language: str | None = None) -> list[str]:
 def test_readme_cli_commands_parse() -> None:
     import shlex
 
-    from collectstatic.cli import _parser
+    from collectstatic.cli import build_parser
 
     commands = []
     for block in _readme_blocks():
@@ -428,7 +428,7 @@ def test_readme_cli_commands_parse() -> None:
                 commands.append(shlex.split(line.split("  #")[0])[1:])
     assert len(commands) >= 4, commands
     for args in commands:
-        _parser().parse_args(args)  # argparse exits (SystemExit) on an unknown flag
+        build_parser().parse_args(args)  # argparse exits (SystemExit) on an unknown flag
 
 
 def test_readme_scripts_exist() -> None:

@@ -231,7 +231,7 @@ def test_deep_import_chain_and_cycle(tmp_path: Path) -> None:
     assert first == f'@import url("{paths["css/c1.css"].split("/")[-1]}");\n'
     a = (tmp_path / "out" / paths["css/a.css"]).read_text()
     assert paths["css/b.css"].split("/")[-1] in a
-    # the cycle's names share one hash (documented in collectstatic/manifest.py)
+    # the cycle's names share one hash (documented in collectstatic/postprocess.py)
     assert paths["css/a.css"].split(".")[1] == paths["css/b.css"].split(".")[1]
 
 

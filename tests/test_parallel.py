@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from collectstatic import _parallel
-from collectstatic._parallel import parallel_map
+from collectstatic._parallel import can_fork, parallel_map
 from collectstatic.errors import BrokenReferencesError, CollectError, ConfigError
 
-linux_only = pytest.mark.skipif(not _parallel._can_fork(),
+linux_only = pytest.mark.skipif(not can_fork(),
                                 reason="forking is used on Linux, single-threaded only")
 
 
@@ -56,7 +55,7 @@ def test_with_another_thread_running_no_fork_happens() -> None:
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        assert not _parallel._can_fork()
+        assert not can_fork()
         pids = parallel_map(lambda _: os.getpid(), list(range(500)), 2)
         assert set(pids) == {os.getpid()}
     finally:

@@ -628,6 +628,8 @@ def test_rewriter_never_raises_and_changes_only_rewritten_references(
             return  # a later pattern matched text an earlier one produced: not mappable
         pieces.append((text[position:offset], ref))
         position = offset + len(ref.written)
+    if any(not before for before, _ in pieces[1:]):
+        return  # two rewritten references side by side: where one ends is ambiguous
     pattern = "".join(re.escape(before) + "(.+?)" for before, _ in pieces)
     match = re.fullmatch(pattern + re.escape(text[position:]), result.text, re.DOTALL)
     assert match is not None, (text, result.text)

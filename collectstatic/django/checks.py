@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from django.core import checks
 
+from collectstatic.config import Settings
 from collectstatic.finders import list_sources
 
 from .plan import plan_from_django
@@ -78,13 +80,20 @@ def check_manifest(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return [checks.Error(f"{manifest_path} cannot be read as a manifest ({exc}).",
                              hint=collect_hint, id="collectstatic.E002")]
+    return _lacking(manifest_path, paths, settings, plan.info) + \
+        _absent(manifest_path, paths, settings)
+
+
+def _lacking(manifest_path: Path, paths: dict[str, Any], settings: Settings,
+             info: Any) -> list[checks.CheckMessage]:
+    """E003: files the sources provide that the manifest does not name."""
     errors = []
     missing: dict[str, list[str]] = {}
     for name, found in list_sources(settings).files.items():
         if name not in paths:
             missing.setdefault(str(found.source.path), []).append(name)
     for source_path, names in missing.items():
-        owner = _owner(source_path, plan.info)
+        owner = _owner(source_path, info)
         errors.append(checks.Error(
             f"The manifest {manifest_path} lacks {len(names)} file(s) that {owner} provides: "
             f"{_names(sorted(names))}; pages using them raise 'Missing staticfiles manifest "
@@ -93,6 +102,13 @@ def check_manifest(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                   "STATIC_ROOT, build it with django-settings or add the app to apps in "
                   "[tool.collectstatic]."),
             id="collectstatic.E003"))
+    return errors
+
+
+def _absent(manifest_path: Path, paths: dict[str, Any],
+            settings: Settings) -> list[checks.CheckMessage]:
+    """E004: hashed names the manifest gives that are not in STATIC_ROOT."""
+    errors = []
     root = str(settings.root)
     absent = sorted(name for name, hashed in paths.items()
                     if not isinstance(hashed, str)

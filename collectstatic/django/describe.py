@@ -60,13 +60,7 @@ def _storage(settings: Any) -> dict[str, Any]:
     info["known"] = known
     if known is None:
         return info
-    base = bases[known]
-    before = cls.__mro__[: cls.__mro__.index(base)]
-    info["overrides"] = sorted({
-        name for klass in before for name in vars(klass)
-        if not (name.startswith("__") and name.endswith("__")) and name not in TUNABLES
-        and hasattr(base, name)
-    })
+    info["overrides"] = _overrides(cls, bases[known])
     ours = {key: options.pop(key) for key in CLASS_OPTIONS if key in options}
     try:
         storage = cls(**options)
@@ -85,21 +79,41 @@ def _storage(settings: Any) -> dict[str, Any]:
             info[key] = getattr(source, key)
     if hasattr(source, "keep_only_hashed_files"):
         info["keep_only_hashed_files"] = bool(source.keep_only_hashed_files)
+    info.update(_place(storage, options, settings))
+    return info
+
+
+def _overrides(cls: type, base: type) -> list[str]:
+    """What the subclasses above the known ``base`` change of it (tunable
+    class attributes aside)."""
+    before = cls.__mro__[: cls.__mro__.index(base)]
+    return sorted({
+        name for klass in before for name in vars(klass)
+        if not (name.startswith("__") and name.endswith("__")) and name not in TUNABLES
+        and hasattr(base, name)
+    })
+
+
+def _place(storage: Any, options: dict[str, Any], settings: Any) -> dict[str, Any]:
+    """Where the storage writes, its URL and modes: the instance's, or, when it
+    could not be made, what the options and settings would give it."""
     if storage is None:
         location = options.get("location") or settings.STATIC_ROOT
-        info["location"] = os.path.abspath(location) if location else None
-        info["base_url"] = options.get("base_url") or settings.STATIC_URL
-        info["file_permissions_mode"] = options.get("file_permissions_mode",
-                                                    settings.FILE_UPLOAD_PERMISSIONS)
-        info["directory_permissions_mode"] = options.get(
-            "directory_permissions_mode", settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS)
-        return info
-    info["manifest_storage_is_self"] = getattr(storage, "manifest_storage", storage) is storage
-    info["location"] = storage.location and os.fspath(storage.location)
-    info["base_url"] = storage.base_url
-    info["file_permissions_mode"] = storage.file_permissions_mode
-    info["directory_permissions_mode"] = storage.directory_permissions_mode
-    return info
+        return {
+            "location": os.path.abspath(location) if location else None,
+            "base_url": options.get("base_url") or settings.STATIC_URL,
+            "file_permissions_mode": options.get("file_permissions_mode",
+                                                 settings.FILE_UPLOAD_PERMISSIONS),
+            "directory_permissions_mode": options.get(
+                "directory_permissions_mode", settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS),
+        }
+    return {
+        "manifest_storage_is_self": getattr(storage, "manifest_storage", storage) is storage,
+        "location": storage.location and os.fspath(storage.location),
+        "base_url": storage.base_url,
+        "file_permissions_mode": storage.file_permissions_mode,
+        "directory_permissions_mode": storage.directory_permissions_mode,
+    }
 
 
 def describe() -> dict[str, Any]:
