@@ -379,9 +379,10 @@ class Bench:
                 "--root", str(root)]
         self.record(f"{label} cold", run_measured(args, cwd=project, env=env))
         self.record(f"{label} warm", run_measured(args, cwd=project, env=env))
-        if compress and baseline is None:
-            self.record("compress floor", run_measured([sys.executable, "-c", COMPRESS_FLOOR,
-                                                        str(root)]))
+        if compress:
+            if baseline is None:
+                self.record("compress floor", run_measured([sys.executable, "-c",
+                                                            COMPRESS_FLOOR, str(root)]))
         else:
             target = change_target(self.tree)
             original = target.read_bytes()
