@@ -265,7 +265,8 @@ def compress(run: Run, outputs: Mapping[str, str]) -> dict[str, dict[str, int]]:
                             {name: settings.level(name) for name in settings.compress},
                             tmp_dir=run.tmp_dir, cache_dir=cache, workers=settings.workers,
                             file_mode=settings.file_mode, skip=settings.compress_skip,
-                            shipped=find_shipped(settings.sources, settings.manifest_name))
+                            shipped=find_shipped(settings.sources, settings.manifest_name,
+                                                 exclude=run.root))
     run.result.warnings.extend(made.warnings)
     run.result.compressed = made.compressed
     run.result.variants = list(made.files)

@@ -95,9 +95,11 @@ class ShippedTrees:
         return found
 
 
-def find_shipped(sources: Iterable[Any], manifest_name: str = DEFAULT_MANIFEST
-                 ) -> ShippedTrees:
-    """The shipped trees beside the ``static/`` dirs among ``sources`` (``.path``)."""
+def find_shipped(sources: Iterable[Any], manifest_name: str = DEFAULT_MANIFEST,
+                 exclude: str | os.PathLike[str] | None = None) -> ShippedTrees:
+    """The shipped trees beside the ``static/`` dirs among ``sources`` (``.path``),
+    but not ``exclude`` (the run's own root, which an app may collect into)."""
+    own = os.path.realpath(exclude) if exclude is not None else None
     trees = []
     seen: set[str] = set()
     names = dict.fromkeys((DEFAULT_MANIFEST, manifest_name))
@@ -115,6 +117,8 @@ def find_shipped(sources: Iterable[Any], manifest_name: str = DEFAULT_MANIFEST
         except OSError:
             continue
         for directory in sorted(entries):
+            if own is not None and os.path.realpath(directory) == own:
+                continue
             tree = next((tree for name in names
                          for tree in [_read_tree(directory, name)] if tree), None)
             if tree is not None:

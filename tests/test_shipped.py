@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -128,3 +129,18 @@ def test_a_forged_variant_is_not_taken(tmp_path: Path) -> None:
     compressed, taken, tree = collect_site(tmp_path, "site", installed, level=5)
     assert (compressed, taken) == (2, 3)
     assert brotli.decompress(tree[hashed + ".br"]) == tree[hashed]
+
+
+def test_the_runs_own_root_is_not_a_shipped_tree(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {"pkg/__init__.py": ""}
+    files.update({f"pkg/static/{name}": data for name, data in APP_STATIC.items()})
+    project = write_tree(tmp_path / "app", files)
+    (project / "pyproject.toml").write_text(
+        '[tool.collectstatic]\nroot = "pkg/staticfiles"\napps = ["pkg"]\n'
+        'compress = ["brotli"]\ncompress-levels = {brotli = 5}\n')
+    command = [sys.executable, "-m", "collectstatic", "collect", "--noinput", "-v", "2"]
+    run(command, cwd=project)
+    # Its records and cache gone, the root beside static/ is only its own earlier output.
+    shutil.rmtree(project / "pkg/staticfiles/.collectstatic")
+    again = run(command, cwd=project).stdout
+    assert re.search(r"Compressed 4 variant\(s\), 0 from the cache, 0 shipped", again), again
