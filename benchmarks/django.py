@@ -109,22 +109,22 @@ def ship(apps: Path, site: Path) -> Path:
         shutil.rmtree(shipped)
     shutil.copytree(apps, shipped, symlinks=True)
     shutil.copytree(CACHE / "django-vendor" / "vendor_assets", shipped / "vendor_assets")
-    import django
-
-    shutil.copytree(Path(django.__file__).parent, shipped / "django", symlinks=True)
+    # (this file is django.py: Django's own package is asked of a fresh interpreter)
+    django = subprocess.run([sys.executable, "-c", "import django; print(django.__path__[0])"],
+                            cwd=CACHE, check=True, capture_output=True, text=True).stdout.strip()
+    shutil.copytree(django, shipped / "django", symlinks=True)
     packages = {"django": "django.contrib.admin", **{app: app for app in THIRD_PARTY},
                 "vendor_assets": "vendor_assets"}
     for app in packages.values():
-        package = shipped.joinpath(*app.split("."))
-        project = Path(tempfile.mkdtemp(dir=CACHE))
-        (project / "pyproject.toml").write_text(
-            f'[tool.collectstatic]\nroot = "{package / "staticfiles"}"\napps = ["{app}"]\n'
+        root = "/".join([*app.split("."), "staticfiles"])
+        (shipped / "pyproject.toml").write_text(
+            f'[tool.collectstatic]\nroot = "{root}"\napps = ["{app}"]\n'
             'compress = ["gzip", "brotli"]\n')
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(shipped), str(REPO)])}
         subprocess.run([sys.executable, "-m", "collectstatic", "collect", "--noinput",
-                        "-v", "0"], cwd=project, env=env, check=True)
-        shutil.rmtree(package / "staticfiles" / ".collectstatic")  # never shipped
-        shutil.rmtree(project)
+                        "-v", "0"], cwd=shipped, env=env, check=True)
+        shutil.rmtree(shipped / root / ".collectstatic")  # never shipped
+    (shipped / "pyproject.toml").unlink()
     (shipped / "done").write_text("")
     return shipped
 
