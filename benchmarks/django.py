@@ -245,11 +245,15 @@ def main() -> None:
         site = write_site(work)
         shipped = None if args.no_shipped or "whitenoise" not in only else ship(apps, site)
         bench = Bench(site, apps, shipped, work)
+        sources = None
         for number in range(args.repeat):
             bench.round(number, only)
-        first = next(work.glob("django-*"), None) or next(work.glob("whitenoise-*"))
-        # (Django's tree: keep-unhashed, so every logical name is there)
-        sources = tree_stats(first)
+            if sources is None:
+                # (Django's tree: keep-unhashed, so every logical name is there)
+                first = next(work.glob("django-*"), None) or next(work.glob("whitenoise-*"))
+                sources = tree_stats(first)
+            if number + 1 < args.repeat:  # so far, for a long run
+                print(report(bench, number + 1, sources), "\n", file=sys.stderr, flush=True)
         print(report(bench, args.repeat, sources))
     finally:
         shutil.rmtree(work, ignore_errors=True)
