@@ -45,7 +45,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import hashlib
-import itertools
 import os
 import re
 import shutil
@@ -57,10 +56,14 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, NamedTuple, Optional
 
 from .codecs import ALGORITHMS, CHUNK, SKIP_COMPRESS_EXTENSIONS, Codec, load_codecs
 from .errors import CollectError
+from .files import new_file, tmp_name, write_whole
+
+if TYPE_CHECKING:
+    from .shipped import ShippedTrees
 
 __all__ = [
     "CACHE_ENV",
@@ -147,32 +150,10 @@ class _Outcome(NamedTuple):
     content: _Content
     size: Optional[int]  # the variant's size, None when none is kept
     fresh: bool  # compressed in this run, not found in the cache
+    shipped: bool = False  # taken from a tree an installed package ships
 
 
 # -- files --------------------------------------------------------------------------
-
-_counter = itertools.count(1)
-_counter_lock = threading.Lock()
-
-
-def _tmp_name(directory: str | Path) -> str:
-    # "z" keeps our names apart from collect.py's "<pid>-<n>" in the same directory.
-    with _counter_lock:
-        number = next(_counter)
-    return os.path.join(directory, f"{os.getpid()}-z{number}")
-
-
-def _open_new(directory: str | Path) -> tuple[str, int]:
-    """A new file in ``directory`` (0o666 & ~umask, not mkstemp's 0o600)."""
-    while True:
-        path = _tmp_name(directory)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                         0o666)
-        except FileExistsError:  # another process with our pid, e.g. on a shared disk
-            continue
-        return path, fd
-
 
 def _unlink_quietly(path: str | Path | None) -> None:
     if path is not None:
@@ -189,6 +170,13 @@ def _md5_file(path: Path) -> str:
     except OSError as exc:
         raise CollectError(f"{path}: cannot read ({exc.strerror})") from None
     return digest.hexdigest()
+
+
+def _md5_or_none(path: str) -> str | None:
+    try:
+        return _md5_file(Path(path))
+    except CollectError:
+        return None
 
 
 def _same_bytes(one: str, other: str) -> bool:
@@ -211,7 +199,7 @@ def worth_keeping(original_size: int, variant_size: int) -> bool:
     return original_size > 0 and variant_size / original_size <= RATIO
 
 
-def _pump(codec: Codec, source: str, handle: BinaryIO, out: BinaryIO, digest: Any
+def _pump(codec: Codec, source: str, handle: BinaryIO, out: Any, digest: Any
           ) -> int | None:
     """Compress ``handle`` into ``out``: the variant's size, None when not worth it.
 
@@ -246,24 +234,19 @@ def _compress_file(codec: Codec, source: str, out_dir: str) -> _Made:
         raise CollectError(f"{source}: cannot read ({exc.strerror})") from None
     with handle:
         try:
-            tmp, fd = _open_new(out_dir)
+            with new_file(out_dir, out_dir) as out:
+                written = _pump(codec, source, handle, out, digest)
+                tmp = None
+                if written is not None:  # named (to move into the cache) once whole
+                    tmp = tmp_name(out_dir)
+                    out.publish([tmp], None)
         except OSError as exc:
             raise CollectError(f"{out_dir}: cannot write ({exc.strerror})") from None
-        try:
-            with open(fd, "wb") as out:
-                written = _pump(codec, source, handle, out, digest)
-        except OSError as exc:
-            _unlink_quietly(tmp)
-            raise CollectError(f"{tmp}: cannot write ({exc.strerror})") from None
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
-        if written is None:
-            _unlink_quietly(tmp)
+        if tmp is None:
             for chunk in iter(lambda: handle.read(CHUNK), b""):  # the md5 names the entry
                 digest.update(chunk)
             return _Made(None, 0, digest.hexdigest())
-    return _Made(tmp, written, digest.hexdigest())
+    return _Made(tmp, written or 0, digest.hexdigest())
 
 
 def _decompresses_to(codec: Codec, path: str | Path, md5: str) -> bool:
@@ -353,15 +336,9 @@ class _Cache:
 
     def store_not_worth_it(self, codec: Codec, md5: str, size: int) -> None:
         entry = self.entry(codec, md5)
-        marker = None
-        try:
+        with contextlib.suppress(OSError):
             self.ensure_dir(os.path.dirname(entry))
-            marker, fd = _open_new(self.tmp)
-            with open(fd, "wb") as out:
-                out.write(_skip_marker(size))
-            os.replace(marker, entry + ".skip")
-        except OSError:
-            _unlink_quietly(marker)
+            write_whole(entry + ".skip", _skip_marker(size), self.tmp)
 
     def ensure_dir(self, directory: str) -> None:
         if directory not in self.made:
@@ -440,7 +417,7 @@ def _copy_in_place(entry: str, dest: str, have: os.stat_result, times: tuple[int
 
 def _link_tmp(entry: str, tmp_dir: str) -> str | None:
     """A new hard link to ``entry`` in ``tmp_dir``, or None when none can be made."""
-    candidate = _tmp_name(tmp_dir)
+    candidate = tmp_name(tmp_dir)
     try:
         os.link(entry, candidate)
     except OSError:  # another file system, no hard links here, too many links, ...
@@ -454,16 +431,10 @@ def _copy_tmp(entry: str, tmp_dir: str, file_mode: int | None) -> str:
         source = open(entry, "rb")  # noqa: SIM115 - closed by the with below
     except FileNotFoundError:
         raise _EntryGone from None
-    with source:
-        tmp, fd = _open_new(tmp_dir)
-        try:
-            with open(fd, "wb") as out:
-                shutil.copyfileobj(source, out, CHUNK)
-            if file_mode is not None:
-                os.chmod(tmp, file_mode)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
+    with source, new_file(tmp_dir, tmp_dir) as out:
+        shutil.copyfileobj(source, out, CHUNK)
+        tmp = tmp_name(tmp_dir)
+        out.publish([tmp], file_mode)
     return tmp
 
 
@@ -478,16 +449,27 @@ class _Maker:
     tmp_dir: str
     file_mode: Optional[int]
     cache: Optional[_Cache]
+    shipped: Optional[ShippedTrees] = None
+    progress: Optional[_Progress] = None
 
     def make(self, job: tuple[Codec, _Content]) -> _Outcome:
         codec, content = job
+        outcome = None
         if self.cache is not None:
             with contextlib.suppress(_EntryGone):  # the cache was deleted under us
-                return self._make(codec, content, self.cache)
-        return self._make(codec, content, None)
+                outcome = self._make(codec, content, self.cache)
+        if outcome is None:
+            outcome = self._make(codec, content, None)
+        if self.progress is not None:
+            self.progress.done(content.size)
+        return outcome
 
     def _make(self, codec: Codec, content: _Content, cache: _Cache | None) -> _Outcome:
         found = cache.lookup(codec, content) if cache is not None else None
+        shipped = False
+        if found is None and self.shipped:
+            found = self._from_shipped(codec, content)
+            shipped = found is not None
         fresh = found is None
         temporary = None  # a variant made outside the cache, deleted once placed
         if found is None:
@@ -498,7 +480,26 @@ class _Maker:
         finally:
             _unlink_quietly(temporary)
         size = found.size if found.verdict is _Verdict.VARIANT else None
-        return _Outcome(codec, content, size, fresh)
+        return _Outcome(codec, content, size, fresh, shipped)
+
+    def _from_shipped(self, codec: Codec, content: _Content) -> _Found | None:
+        """A shipped package's answer for ``content``, verified as cache entries are:
+        its variant decompresses to the content's md5, or (none worth keeping)
+        its original has that md5."""
+        assert self.shipped is not None
+        names = [target.name for target in content.targets]
+        for candidate in self.shipped.candidates(codec, names, content.size):
+            if candidate.variant is None:
+                if _md5_or_none(candidate.original) == content.md5:
+                    return _NOT_WORTH_IT
+                continue
+            try:
+                size = os.stat(candidate.variant).st_size
+            except OSError:
+                continue
+            if _decompresses_to(codec, candidate.variant, content.md5):
+                return _Found(_Verdict.VARIANT, candidate.variant, size)
+        return None
 
     def _place_all(self, codec: Codec, content: _Content, path: str) -> None:
         for target in self.targets(codec, content):
@@ -537,6 +538,24 @@ class _Maker:
 
 # -- the run ------------------------------------------------------------------------
 
+class _Progress:
+    """Counts finished jobs for a ``progress(done, total, nbytes)`` callback, from any thread."""
+
+    def __init__(self, callback: Callable[[int, int, int], None], total: int) -> None:
+        self.callback = callback
+        self.total = total
+        self.count = 0
+        self.nbytes = 0
+        self.lock = threading.Lock()
+
+    def done(self, size: int) -> None:
+        with self.lock:
+            self.count += 1
+            self.nbytes += size
+            count, nbytes = self.count, self.nbytes
+        self.callback(count, self.total, nbytes)
+
+
 @dataclass
 class CompressResult:
     """What :func:`compress_outputs` did.
@@ -546,13 +565,16 @@ class CompressResult:
     ``{"css/app.css": {"gzip": 812, "br": 700}}``; an empty dict means no
     variant was worth keeping. ``files`` lists every variant now in root
     (root-relative, sorted). ``compressed`` and ``cached`` count
-    (content, algorithm) pairs compressed in this run or found in the cache.
+    (content, algorithm) pairs compressed in this run or found in the cache;
+    ``shipped`` those taken from a tree an installed package ships (counted in
+    neither).
     """
 
     variants: dict[str, dict[str, int]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     compressed: int = 0
     cached: int = 0
+    shipped: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -567,6 +589,8 @@ def compress_outputs(
     workers: int = 1,
     file_mode: int | None = None,
     skip: Iterable[str] | None = None,
+    shipped: ShippedTrees | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> CompressResult:
     """Write the worthwhile variants of ``items`` beside them in ``root``.
 
@@ -576,8 +600,17 @@ def compress_outputs(
     empty files are left alone. Each distinct content is compressed once per
     algorithm and level, or not at all when ``cache_dir`` already holds the
     result. ``tmp_dir`` must be on root's file system (it is where variants are
-    staged before an atomic rename). Raises :class:`CollectError` naming the
-    file on I/O problems and when an algorithm's library is missing.
+    staged before an atomic rename).
+
+    ``shipped`` (:func:`.shipped.find_shipped`) offers variants that installed
+    packages ship: one made with the same algorithm, level and library, that
+    decompresses to the content, is placed as a cache entry would be instead
+    of compressing again. ``progress(done, total, nbytes)`` is called (from the
+    worker threads) after each (content, algorithm) job, ``total`` being the
+    number of jobs and ``nbytes`` the size of the originals done so far.
+
+    Raises :class:`CollectError` naming the file on I/O problems and when an
+    algorithm's library is missing.
     """
     try:
         codecs = load_codecs(algorithms, levels)
@@ -593,11 +626,12 @@ def compress_outputs(
     result.warnings.extend(_clashes(targets, codecs, given))
     if cache is not None:
         cache.note_empty(codecs)
-    maker = _Maker(str(root), frozenset(given), str(tmp_dir), file_mode, cache)
     with _mapper(workers) as run_all:
         contents = _contents(root, targets, run_all)
-        outcomes = run_all(maker.make, [(codec, content) for content in contents
-                                        for codec in codecs])
+        jobs = [(codec, content) for content in contents for codec in codecs]
+        maker = _Maker(str(root), frozenset(given), str(tmp_dir), file_mode, cache,
+                       shipped or None, _Progress(progress, len(jobs)) if progress else None)
+        outcomes = run_all(maker.make, jobs)
     _fill(result, targets, outcomes, maker)
     return result
 
@@ -644,7 +678,9 @@ def _fill(result: CompressResult, targets: Iterable[_Target], outcomes: Iterable
     """Counts, variant sizes per name (in the table's order of algorithms), files."""
     found: dict[str, dict[str, int]] = {target.name: {} for target in targets}
     for outcome in outcomes:
-        if outcome.fresh:
+        if outcome.shipped:
+            result.shipped += 1
+        elif outcome.fresh:
             result.compressed += 1
         else:
             result.cached += 1

@@ -252,7 +252,15 @@ def _write_manifest(run: Run, paths: Mapping[str, str], extra: Mapping[str, Any]
 
     name = run.settings.manifest_name
     path = run.root / name
-    data = manifest_bytes(paths, {"collectstatic": {"version": 1, "files": extra}})
+    ours: dict[str, Any] = {"version": 1, "files": extra}
+    if run.settings.compress:  # how the variants were made: what a site may reuse
+        from .codecs import load_codecs
+        from .shipped import compress_data
+
+        settings = run.settings
+        ours["compress"] = compress_data(load_codecs(
+            settings.compress, {name: settings.level(name) for name in settings.compress}))
+    data = manifest_bytes(paths, {"collectstatic": ours})
     if not (run.output_intact(name) and holds(path, data)):
         write_whole(path, data, run.tmp_dir, run.settings.file_mode)
     run.set_output(name, None)
@@ -261,19 +269,23 @@ def _write_manifest(run: Run, paths: Mapping[str, str], extra: Mapping[str, Any]
 def compress(run: Run, outputs: Mapping[str, str]) -> dict[str, dict[str, int]]:
     """Precompressed siblings of ``outputs`` (root-relative name -> md5)."""
     from .compress import compress_outputs
+    from .shipped import find_shipped
 
     settings = run.settings
     cache = run.options.compress_cache or run.root / STATE_DIR / "compress"
     made = compress_outputs(run.root, sorted(outputs.items()), settings.compress,
                             {name: settings.level(name) for name in settings.compress},
                             tmp_dir=run.tmp_dir, cache_dir=cache, workers=settings.workers,
-                            file_mode=settings.file_mode, skip=settings.compress_skip)
+                            file_mode=settings.file_mode, skip=settings.compress_skip,
+                            shipped=find_shipped(settings.sources, settings.manifest_name,
+                                                 exclude=run.root))
     run.result.warnings.extend(made.warnings)
     run.result.compressed = made.compressed
     run.result.variants = list(made.files)
     for name in made.files:
         run.set_output(name, None)
-    run.log(f"Compressed {made.compressed} variant(s), {made.cached} from the cache", 2)
+    run.log(f"Compressed {made.compressed} variant(s), {made.cached} from the cache, "
+            f"{made.shipped} shipped by installed packages", 2)
     return made.variants
 
 
