@@ -592,24 +592,17 @@ def compress_outputs(
     shipped: ShippedTrees | None = None,
     progress: Callable[[int, int, int], None] | None = None,
 ) -> CompressResult:
-    """Write the worthwhile variants of ``items`` beside them in ``root``.
+    """Write the worthwhile variants of ``items`` (root-relative posix name, md5
+    of its content or None: computed) beside them in ``root``.
 
-    ``items`` are ``(root-relative posix name, md5 hex of its content or None)``;
-    a missing md5 is computed. Files whose extension is in ``skip`` (default
+    Files whose extension is in ``skip`` (default
     :data:`codecs.SKIP_COMPRESS_EXTENSIONS`; ``[]`` compresses every type) and
     empty files are left alone. Each distinct content is compressed once per
-    algorithm and level, or not at all when ``cache_dir`` already holds the
-    result. ``tmp_dir`` must be on root's file system (it is where variants are
-    staged before an atomic rename).
-
-    ``shipped`` (:func:`.shipped.find_shipped`) offers variants that installed
-    packages ship: one made with the same algorithm, level and library, that
-    decompresses to the content, is placed as a cache entry would be instead
-    of compressing again. ``progress(done, total, nbytes)`` is called (from the
-    worker threads) after each (content, algorithm) job, ``total`` being the
-    number of jobs and ``nbytes`` the size of the originals done so far.
-
-    Raises :class:`CollectError` naming the file on I/O problems and when an
+    algorithm and level, unless ``cache_dir`` holds the result or ``shipped``
+    (:func:`.shipped.find_shipped`) a variant made alike that decompresses to
+    it. ``tmp_dir`` is on root's file system. ``progress(done, total, nbytes)``
+    is called from the workers after each (content, algorithm) job. Raises
+    :class:`CollectError` naming the file on I/O problems and when an
     algorithm's library is missing.
     """
     try:

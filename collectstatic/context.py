@@ -156,10 +156,11 @@ class Run:
         function may run in another process (``_parallel``): it returns what it did."""
         return parallel_map(function, items, self.settings.workers)
 
-    def step(self, phase: str, done: int, total: int, nbytes: int = 0) -> None:
+    def step(self, phase: str, done: int, total: int, nbytes: int = 0,
+             unit: str = "files") -> None:
         """Tell the caller's progress callback where the run is."""
         if self.progress is not None:
-            self.progress(Step(phase, done, total, nbytes))
+            self.progress(Step(phase, done, total, nbytes, unit))
 
     def output_intact(self, name: str) -> bool:
         """Whether the output ``name`` is as this tool wrote it."""

@@ -61,7 +61,6 @@ def post_process(run: Run, files: Mapping[str, Found], sources: Mapping[str, Sou
         outputs = {hashes.paths[name]: hashes.final_digests[name] for name in files}
         if run.way.keep_plain:
             outputs.update(digests)
-        run.step("compressing", 0, len(outputs))
         made = compress(run, outputs)
         for hashed in hashes.paths.values():
             hashes.extra[hashed]["encodings"] = made.get(hashed, {})
@@ -278,7 +277,9 @@ def compress(run: Run, outputs: Mapping[str, str]) -> dict[str, dict[str, int]]:
                             tmp_dir=run.tmp_dir, cache_dir=cache, workers=settings.workers,
                             file_mode=settings.file_mode, skip=settings.compress_skip,
                             shipped=find_shipped(settings.sources, settings.manifest_name,
-                                                 exclude=run.root))
+                                                 exclude=run.root),
+                            progress=lambda done, total, nbytes: run.step(
+                                "compressing", done, total, nbytes, unit="variants"))
     run.result.warnings.extend(made.warnings)
     run.result.compressed = made.compressed
     run.result.variants = list(made.files)

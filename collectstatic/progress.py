@@ -21,12 +21,13 @@ __all__ = ["Meter", "Progress", "Step", "describe"]
 
 @dataclass(frozen=True)
 class Step:
-    """Where a run is: ``done`` of ``total`` items of ``phase``, ``nbytes`` read so far."""
+    """Where a run is: ``done`` of ``total`` ``unit`` of ``phase``, ``nbytes`` read so far."""
 
     phase: str
     done: int
     total: int
     nbytes: int = 0
+    unit: str = "files"
 
 
 Progress = Callable[[Step], None]
@@ -34,7 +35,7 @@ Progress = Callable[[Step], None]
 
 def describe(step: Step, seconds: float) -> str:
     """``"compressing: 1,234 / 3,300 files, 12.3 MB, 4.1 MB/s"`` (the rate over ``seconds``)."""
-    text = f"{step.phase}: {step.done:,} / {step.total:,} files"
+    text = f"{step.phase}: {step.done:,} / {step.total:,} {step.unit}"
     if step.nbytes:
         megabytes = step.nbytes / 1e6
         text += f", {megabytes:,.1f} MB"

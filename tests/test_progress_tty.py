@@ -54,7 +54,7 @@ def test_a_long_run_redraws_one_line_on_a_terminal(tmp_path: Path) -> None:
     project = slow_project(tmp_path)
     command = [sys.executable, "-m", "collectstatic", "collect", "--noinput"]
     screen, out = run_in_pty(command, project)
-    frames = re.findall(rb"\r(compressing: (\d+) / (\d+) files[^\r\n\x1b]*)\x1b\[K", screen)
+    frames = re.findall(rb"\r(compressing: (\d+) / (\d+) variants[^\r\n\x1b]*)\x1b\[K", screen)
     assert len(frames) >= 2, screen
     done = [int(frame[1]) for frame in frames]
     assert done == sorted(done) and len(set(done)) >= 2  # it moved

@@ -62,6 +62,7 @@ def test_progress_reaches_every_phase_in_order(tmp_path: Path) -> None:
     collect(settings(project), progress=steps.append)
     phases = list(dict.fromkeys(step.phase for step in steps))
     assert phases == ["copying", "rewriting CSS/JS", "writing hashed copies", "compressing"]
+    assert {step.unit for step in steps if step.phase == "compressing"} == {"variants"}
     assert all(0 <= step.done <= step.total for step in steps)
     copied = [step for step in steps if step.phase == "copying"]
     assert copied[-1].done == copied[-1].total == 3
