@@ -14,7 +14,7 @@ this tool at WhiteNoise's levels (what an app wheel built with the hook and
 ``compress = ["gzip", "brotli"]`` carries; Django's admin included, in a copy
 of Django on the site's path), so collectstatic.django takes their variants.
 
-    .venv/bin/python benchmarks/django.py --repeat 3
+    .venv/bin/python benchmarks/django_site.py --repeat 3
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def ship(apps: Path, site: Path) -> Path:
         shutil.rmtree(shipped)
     shutil.copytree(apps, shipped, symlinks=True)
     shutil.copytree(CACHE / "django-vendor" / "vendor_assets", shipped / "vendor_assets")
-    # (this file is django.py: Django's own package is asked of a fresh interpreter)
+    # (asked of a fresh interpreter, whose path does not start with benchmarks/)
     django = subprocess.run([sys.executable, "-c", "import django; print(django.__path__[0])"],
                             cwd=CACHE, check=True, capture_output=True, text=True).stdout.strip()
     shutil.copytree(django, shipped / "django", symlinks=True)
