@@ -250,7 +250,9 @@ def test_accepted_codings(header: str | None, expected: dict[str, float]) -> Non
 AVAILABLE = ("br", "zstd", "gzip", "identity")
 
 
-@pytest.mark.parametrize(("header", "chosen"), [
+# Accept-Encoding -> the coding chosen among AVAILABLE (test_serve drives the same table
+# through the WSGI app).
+NEGOTIATION = [
     (None, "identity"),
     ("", "identity"),
     ("identity", "identity"),
@@ -271,7 +273,10 @@ AVAILABLE = ("br", "zstd", "gzip", "identity")
     ("deflate", "identity"),
     ("identity;q=0, *;q=0", "identity"),  # nothing acceptable: identity anyway
     ("gzip;q=nan, br;q=\xb2", "identity"),
-])
+]
+
+
+@pytest.mark.parametrize(("header", "chosen"), NEGOTIATION)
 def test_choose_coding(header: str | None, chosen: str) -> None:
     assert choose_coding(AVAILABLE, header) == chosen
 

@@ -33,6 +33,7 @@ from collectstatic.runtime import Manifest, clear_cache
 from collectstatic.serve import IMMUTABLE, SourceFiles, StaticFiles, content_type
 
 from .support import REPO, cli, write_tree
+from .test_http import NEGOTIATION
 
 TIMEOUT = 10.0
 
@@ -195,26 +196,7 @@ def test_unhashed_file_short_cache_with_validators(site: dict[str, Any]) -> None
 
 # -- content negotiation --------------------------------------------------------------------
 @pytest.mark.parametrize(("accept", "chosen"), [
-    (None, None),
-    ("", None),
-    ("identity", None),
-    ("gzip", "gzip"),
-    ("gzip, deflate, br, zstd", "br"),
-    ("gzip, zstd", "zstd"),
-    ("br;q=0.5, gzip", "gzip"),
-    ("br;q=0, gzip", "gzip"),
-    ("BR;Q=0, Gzip;q=0.9, ZSTD;q=0.8", "gzip"),
-    ("gzip;q=0.1", "gzip"),  # unnamed identity is the last resort
-    ("identity, gzip;q=0.5", None),  # named identity competes on q
-    ("identity;q=0.4, gzip;q=0.5", "gzip"),
-    ("gzip;q=0.1, identity;q=0", "gzip"),
-    ("gzip;q=0", None),
-    ("*", "br"),
-    ("*;q=0, gzip", "gzip"),
-    ("br;q=0, zstd;q=0, gzip;q=0, identity", None),
-    ("deflate", None),
-    ("identity;q=0, *;q=0", None),  # nothing acceptable: identity anyway
-])
+    (accept, None if chosen == "identity" else chosen) for accept, chosen in NEGOTIATION])
 def test_precompressed_variants(site: dict[str, Any], accept: str | None,
                                 chosen: str | None) -> None:
     headers = {} if accept is None else {"Accept_Encoding": accept}
