@@ -19,7 +19,7 @@ from .errors import BrokenReferencesError, CollectError
 from .files import copy_hashing, holds, link_whole, write_whole
 from .finders import Found
 from .plan import hashed_collisions
-from .record import Source, fingerprint, stat_key
+from .record import Source, StatKey, fingerprint, stat_key
 
 if TYPE_CHECKING:
     from .postprocess import Processed
@@ -103,26 +103,42 @@ def _previous_paths(run: Run, key: str, digests: Mapping[str, str]) -> dict[str,
     return None
 
 
+class _Stored(NamedTuple):
+    """What :meth:`_Emitted.store` did with a rewritten file's bytes."""
+
+    key: StatKey | None  # the hashed output's, if it wrote one
+    held: bytes | None  # the bytes, if the output waits for the collision check
+
+
 class _Emitted:
-    """Writes each rewritten file's hashed output as post-processing finishes
-    it, so that no run holds every rewritten text at once. An output that
-    would take a source's name waits (in ``held``) for the collision check."""
+    """Writes each rewritten file's hashed output where post-processing
+    finishes it (a worker process, mostly), so that no process holds every
+    rewritten text at once, then records it here. An output that would take
+    a source's name waits (in ``held``) for the collision check."""
 
     def __init__(self, run: Run, files: Mapping[str, Found]) -> None:
         self.run, self.files = run, files
         self.held: dict[str, bytes] = {}
 
-    def __call__(self, name: str, hashed: str, data: bytes) -> None:
+    def store(self, name: str, hashed: str, data: bytes) -> _Stored:
+        """Write ``hashed`` (perhaps in another process: it returns what it did)."""
         run = self.run
         if hashed in self.files and run.way.keep_plain:
-            self.held[name] = data
-        elif not run.output_intact(hashed):
-            dest = run.prefix + hashed
-            run.dirs.ensure(os.path.dirname(dest))
-            key = stat_key(write_whole(dest, data, run.tmp_dir, run.settings.file_mode))
-            run.log(f"Post-processed '{name}' as '{hashed}'", 2)
-            run.result.post_processed.append(name)
-            run.set_output(hashed, key)
+            return _Stored(None, data)
+        if run.output_intact(hashed):
+            return _Stored(None, None)
+        dest = run.prefix + hashed
+        run.dirs.ensure(os.path.dirname(dest))
+        return _Stored(stat_key(write_whole(dest, data, run.tmp_dir, run.settings.file_mode)),
+                       None)
+
+    def __call__(self, name: str, hashed: str, stored: _Stored) -> None:
+        if stored.held is not None:
+            self.held[name] = stored.held
+        elif stored.key is not None:
+            self.run.log(f"Post-processed '{name}' as '{hashed}'", 2)
+            self.run.result.post_processed.append(name)
+            self.run.set_output(hashed, stored.key)
 
 
 def _process(run: Run, files: Mapping[str, Found], digests: Mapping[str, str],
@@ -150,7 +166,7 @@ def _process(run: Run, files: Mapping[str, Found], digests: Mapping[str, str],
         return answers
 
     options = {"static_url": run.settings.static_url, "js_modules": run.settings.js_modules,
-               "map_files": map_files, "emit": emit}
+               "map_files": map_files, "emit": emit, "store": emit.store}
     processed = decide(digests, read, memo=run.record.post.get("memo"), **options)
     reused = {processed.paths[name] for name in processed.reused}
     clash = _check_collisions(run, files, digests, processed)

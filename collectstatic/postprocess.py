@@ -77,9 +77,10 @@ from .graph import is_cyclic, levels, strongly_connected
 from .paths import DEFAULT_STATIC_URL
 from .rewrite import Reference, RewriteResult, hashed_name, is_adjustable, rewrite_references
 
-__all__ = ["KEEP_BYTES", "Emit", "MapFiles", "Processed", "post_process", "stand_in"]
+__all__ = ["KEEP_BYTES", "Emit", "MapFiles", "Processed", "Store", "post_process", "stand_in"]
 
-Emit = Callable[[str, str, bytes], None]  # (logical name, hashed logical name, final bytes)
+Store = Callable[[str, str, bytes], Any]  # (logical name, hashed logical name, final bytes)
+Emit = Callable[[str, str, Any], None]  # (logical name, hashed logical name, what store gave)
 MapFiles = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
 
 # What a memo entry holds; another number makes an older memo count as none.
@@ -102,8 +103,9 @@ class Processed:
     """What post-processing decided; nothing has been written by it."""
 
     paths: dict[str, str]  # logical name -> hashed logical name, every collected file
-    # final bytes where they differ from the source, unless they went to ``emit``
-    rewritten: dict[str, bytes]
+    # final bytes where they differ from the source (what ``store`` made of
+    # them, if given), unless they went to ``emit``
+    rewritten: dict[str, Any]
     integrity: dict[str, str]  # "sha384-..." SRI of the bytes that differ (emitted or not)
     final_digests: dict[str, str]  # md5 hexdigest of the final bytes, every collected file
     errors: list[str] = field(default_factory=list)  # broken references, undecodable files
@@ -127,6 +129,7 @@ def post_process(
     memo: Mapping[str, Any] | None = None,
     map_files: MapFiles | None = None,
     emit: Emit | None = None,
+    store: Store | None = None,
     keep_bytes: int = KEEP_BYTES,
 ) -> Processed:
     """Hash every collected file and rewrite CSS/JS references, targets first.
@@ -139,15 +142,19 @@ def post_process(
     ``Processed.memo`` of an earlier call (see the module docstring).
     ``map_files(function, names)``: ``[function(name) for name in names]``,
     perhaps in other processes (``function`` only reads; its answers are
-    plain data). ``emit(name, hashed, data)``: called in this process, once
-    per file whose final bytes differ from its source, as soon as they are
-    final (in no particular order); then ``Processed.rewritten`` stays empty.
+    plain data). ``store(name, hashed, data)``: called where a file's final
+    bytes are made, perhaps in another process, once per file whose final
+    bytes differ from its source; what it returns (plain data; by default
+    the bytes themselves) stands for them from then on: the bytes need not
+    travel back. ``emit(name, hashed, stored)``: called in this process with
+    it, once per such file, as soon as its bytes are final (in no particular
+    order); then ``Processed.rewritten`` stays empty.
     ``keep_bytes``: how much of the first passes of files that wait for
     their targets may be kept meanwhile (the rest are read again).
     """
     return _PostProcess(digests, read, static_url=static_url, js_modules=js_modules,
                         memo=memo, map_files=map_files or _serial_map, emit=emit,
-                        keep_bytes=keep_bytes).run()
+                        store=store or _as_they_are, keep_bytes=keep_bytes).run()
 
 
 def stand_in(target: str) -> str:
@@ -159,6 +166,10 @@ def stand_in(target: str) -> str:
 
 def _serial_map(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
     return [function(item) for item in items]
+
+
+def _as_they_are(name: str, hashed: str, data: bytes) -> bytes:
+    return data
 
 
 def _batched(map_files: MapFiles, function: Callable[[Any], Any], items: Sequence[Any]
@@ -174,7 +185,7 @@ class _Rewritten(NamedTuple):
     back from another process: bytes travel cheaper than text, and most
     references need no more than their target)."""
 
-    data: bytes | None  # UTF-8; None where it equals the source (not needed then)
+    data: bytes | None  # UTF-8; None where it equals the source or went to ``store``
     digest: str  # md5 hexdigest of data
     integrity: str  # "sha384-..." of data (SRI)
     missing: list[Reference]  # references to no collected file
@@ -182,16 +193,19 @@ class _Rewritten(NamedTuple):
     # What directory-like references (url(img/), left as written) name that
     # no collected file is: were one collected, it would be among the targets.
     absent: list[str]
+    size: int  # of data
+    stored: Any = None  # what ``store`` gave for data, once it has taken them
 
     @classmethod
     def of(cls, result: RewriteResult, names: Mapping[str, object],
            source: str | None = None) -> _Rewritten:
         """``source``: the source's md5, to drop bytes that equal it."""
         named = {ref.target for ref in result.references if not ref.missing}
+        # (not named.intersection(names): that walks all of ``names``, every collected file)
+        targets = [target for target in named if target in names]
         return cls.made(result.text.encode("utf-8"),
                         [ref for ref in result.references if ref.missing],
-                        sorted(named.intersection(names)), sorted(named.difference(names)),
-                        source)
+                        sorted(targets), sorted(named.difference(names)), source)
 
     @classmethod
     def made(cls, data: bytes, missing: list[Reference], targets: list[str],
@@ -199,7 +213,8 @@ class _Rewritten(NamedTuple):
         # (hashed where the rewrite ran: in a worker process, not all in this one)
         sri = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
         digest = _md5(data)
-        return cls(None if digest == source else data, digest, sri, missing, targets, absent)
+        return cls(None if digest == source else data, digest, sri, missing, targets, absent,
+                   len(data))
 
 
 class _FirstPass(NamedTuple):
@@ -279,15 +294,24 @@ class _Rewriter:
 
     def __init__(self, digests: Mapping[str, str], read: Callable[[str], bytes],
                  paths: Mapping[str, str], adjustable: set[str], static_url: str,
-                 js_modules: bool) -> None:
+                 js_modules: bool, store: Store) -> None:
         self.digests = digests
         self.read = read
+        self.store = store
         self.paths = paths
         self.adjustable = adjustable
         self.options = {"static_url": static_url, "js_modules": js_modules}
 
     def text(self, name: str) -> tuple[str | None, str | None]:
         return _decode(name, self.read(name))
+
+    def stored(self, name: str, result: _Rewritten, shared: str | None = None) -> _Rewritten:
+        """A final rewrite with its bytes given to ``store`` where they were
+        made (``shared``: a cycle's name hash)."""
+        if result.data is None:
+            return result
+        hashed = hashed_name(name, shared or result.digest)
+        return result._replace(data=None, stored=self.store(name, hashed, result.data))
 
     def first_resolve(self, target: str) -> str | None:
         # Final names for non-CSS/JS targets; for CSS/JS ones, whose names are
@@ -309,8 +333,11 @@ class _Rewriter:
         kept = None if not waits_for or _stand_ins_swappable(text, result) else text
         del text  # (not beside the new text and its bytes: a big bundle's memory)
         # (a file that waits keeps its bytes: the stand-ins are swapped in them)
-        source = None if waits_for else self.digests[name]
-        return _FirstPass(_Rewritten.of(result, self.digests, source), waits_for, "", kept)
+        if waits_for:
+            rewritten = _Rewritten.of(result, self.digests)
+        else:
+            rewritten = self.stored(name, _Rewritten.of(result, self.digests, self.digests[name]))
+        return _FirstPass(rewritten, waits_for, "", kept)
 
     def component(self, component: list[str], texts: Mapping[str, str],
                   cyclic: bool) -> _Component:
@@ -333,8 +360,9 @@ class _Rewriter:
             shared = self.cycle_hash(component, own)
             shared_names = {name: hashed_name(name, shared) for name in component}
             resolve = lambda t: shared_names.get(t) or self.paths.get(t)  # noqa: E731
-        results = [_Rewritten.of(rewrite_references(name, own[name], resolve, **self.options),
-                                 self.digests, self.digests[name]) for name in component]
+        results = [self.stored(name, _Rewritten.of(
+            rewrite_references(name, own[name], resolve, **self.options), self.digests,
+            self.digests[name]), shared) for name in component]
         return _Component(results, [], shared)
 
     def cycle_hash(self, component: list[str], own: Mapping[str, str]) -> str:
@@ -417,7 +445,7 @@ class _PostProcess:
 
     def __init__(self, digests: Mapping[str, str], read: Callable[[str], bytes], *,
                  static_url: str, js_modules: bool, memo: Mapping[str, Any] | None,
-                 map_files: MapFiles, emit: Emit | None, keep_bytes: int) -> None:
+                 map_files: MapFiles, emit: Emit | None, store: Store, keep_bytes: int) -> None:
         self.digests = digests
         self.names = sorted(digests)
         self.map_files = map_files
@@ -427,9 +455,9 @@ class _PostProcess:
         self.adjustable = {name for name in self.names if is_adjustable(name, js_modules)}
         self.paths: dict[str, str] = {}
         self.rewriter = _Rewriter(digests, read, self.paths, self.adjustable, static_url,
-                                  js_modules)
+                                  js_modules, store)
         self.final_digests: dict[str, str] = {}
-        self.rewritten: dict[str, bytes] = {}
+        self.rewritten: dict[str, Any] = {}
         self.integrity: dict[str, str] = {}
         self.sizes: dict[str, int] = {}
         # Problems by file, reported in name order whichever way each answer was
@@ -554,19 +582,19 @@ class _PostProcess:
         self.final_digests[name] = self.digests[name]
 
     def finish(self, name: str, result: _Rewritten, cyclic: bool = False) -> None:
-        """A file's final answer (a cycle's members are named already)."""
+        """A file's final answer (a cycle's members are named, and stored, already)."""
         digest = result.digest
         if not cyclic:
             self.paths[name] = hashed_name(name, digest)
         self.final_digests[name] = digest
         if digest != self.digests[name]:
-            assert result.data is not None
             self.integrity[name] = result.integrity
-            self.sizes[name] = len(result.data)
+            self.sizes[name] = result.size
+            stored = self.rewriter.stored(name, result).stored  # (if not stored in a worker)
             if self.emit is None:
-                self.rewritten[name] = result.data
+                self.rewritten[name] = stored
             else:
-                self.emit(name, self.paths[name], result.data)
+                self.emit(name, self.paths[name], stored)
         own_warnings = [ref.describe(name) for ref in result.missing if ref.warning]
         own_errors = [ref.describe(name) for ref in result.missing if not ref.warning]
         if own_warnings:
