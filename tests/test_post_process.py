@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from collectstatic._parallel import parallel_map
+from collectstatic._parallel import can_fork, parallel_map
 from collectstatic.postprocess import Processed, post_process, stand_in
 from collectstatic.rewrite import hashed_name, is_adjustable, rewrite_references
 
@@ -131,6 +131,36 @@ def test_emitted_bytes_are_the_rewritten_ones_whatever_is_kept(
     assert streamed.rewritten == {}
     assert streamed.sizes == {name: len(final) for name, final in whole.rewritten.items()}
     assert dataclasses.replace(streamed, rewritten=whole.rewritten) == whole
+
+
+def test_store_takes_the_bytes_where_they_are_made_and_emit_gets_its_answer() -> None:
+    # Files final after their first pass (most) are stored in the worker
+    # process that rewrote them; the bytes do not come back, what store
+    # returned does. A file that waits for its target is stored here.
+    import os
+
+    data = {f"css/{number}.css": f"p{{background:url(../img/x.png)}} /* {number} */".encode()
+            for number in range(200)}
+    data |= {"img/x.png": b"\x89PNG", "chain.css": b'@import "css/0.css";'}
+    digests = {name: md5(content) for name, content in data.items()}
+    emitted: dict[str, tuple] = {}
+
+    def store(name: str, hashed: str, final: bytes) -> tuple:
+        return os.getpid(), hashed, md5(final)
+
+    def emit(name: str, hashed: str, stored: tuple) -> None:
+        emitted[name] = stored
+
+    def spread(function, items):
+        return parallel_map(function, items, 2, threads=False)
+
+    post_process(digests, data.__getitem__, map_files=spread, store=store, emit=emit)
+    whole = post_process(digests, data.__getitem__)
+    assert {name: stored[1:] for name, stored in emitted.items()} == {
+        name: (whole.paths[name], md5(final)) for name, final in whole.rewritten.items()}
+    assert emitted["chain.css"][0] == os.getpid()
+    if can_fork():
+        assert {stored[0] for stored in emitted.values()} - {os.getpid()}
 
 
 def test_a_stand_in_already_in_the_text_stays_as_written() -> None:
