@@ -176,16 +176,19 @@ def _parts(record: Record) -> tuple[Any, dict[str, Any]]:
 
 
 def _read(root: Path, whole: bool) -> tuple[bytes, Any, dict[str, Any] | None] | None:
-    """The file's bytes and its parts, loaded (the second only if ``whole``)."""
-    try:
-        data = _path(root).read_bytes()
-    except OSError:
-        return None
-    if not data.startswith(_HEAD):
-        return None
+    """The file's bytes and its parts, loaded (the second only if ``whole``:
+    else only the first part is read, the bytes up to its end)."""
     start = len(_HEAD) + _PART_SIZES.size
-    first_size, rest_size = _PART_SIZES.unpack_from(data, len(_HEAD))
-    if start + first_size + rest_size != len(data):
+    try:
+        with open(_path(root), "rb") as handle:
+            data = handle.read(start)
+            if len(data) < start or not data.startswith(_HEAD):
+                return None
+            first_size, rest_size = _PART_SIZES.unpack_from(data, len(_HEAD))
+            if start + first_size + rest_size != os.fstat(handle.fileno()).st_size:
+                return None  # cut short, or sizes that are not this file's
+            data += handle.read(first_size + rest_size if whole else first_size)
+    except OSError:
         return None
     view = memoryview(data)
     first = marshal.loads(view[start:start + first_size])
