@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import os
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from . import hashed
@@ -49,6 +48,7 @@ from .plan import (
 from .progress import Progress
 from .record import (
     Answer,
+    Shortcut,
     Source,
     StatKey,
     fingerprint,
@@ -89,12 +89,15 @@ def collect(settings: Settings, options: CollectOptions | None = None, *,
         fresh = len(run.result.warnings)  # those before are the listing's, made anew each run
         with _locked(run):
             files = list(listing.files.values())
-            keys = _stat_sources(run, files)
+            shortcut = None if run.options.dry_run or run.options.clear else \
+                read_shortcut(run.root)
+            recorded = shortcut.answer.files if shortcut and shortcut.answer else []
+            keys, recorded_keys = _stat(run, files, recorded)
             inputs = fingerprint([[found.name for found in files],
                                   [found.path for found in files], keys])
-            if _repeat_last_run(run, files, inputs):
+            if _repeat_last_run(run, files, inputs, shortcut, recorded_keys):
                 return run.result
-            _load_record(run)
+            _load_record(run, dict(zip(recorded, recorded_keys)))
             plan = plan_copies(files, keys, run.record.sources, run.intact, run.way)
             sources = _copy(run, plan, listing.files)
             _finish(run, listing.files, sources, inputs, fresh)
@@ -191,41 +194,39 @@ def _locked(run: Run) -> Iterator[None]:
 
 # -- 2. the last-run shortcut, the record -------------------------------------------
 
-def _stat_sources(run: Run, files: list[Found]) -> list[StatKey]:
-    """Each source's stat key, in order."""
-    return _stat_in_runs(run, source_keys, [found.path for found in files])
+def _stat(run: Run, files: list[Found], outputs: list[str]
+          ) -> tuple[list[StatKey], list[StatKey | None]]:
+    """Each source's stat key and each output's (None: gone), in order, in one
+    pass over the workers, a run of files at a time (a tree's stat calls are
+    a no-change run's main cost)."""
+    paths, count = [found.path for found in files], len(files)
 
-
-def _stat_outputs(run: Run, names: list[str]) -> list[StatKey | None]:
-    """Each output's stat key (None: gone), in order."""
-    return _stat_in_runs(run, functools.partial(output_keys, run.prefix), names)
-
-
-def _stat_in_runs(run: Run, keys_of: Callable[[list[str]], list[Any]], items: list[str]
-                  ) -> list[Any]:
-    """``keys_of(items)`` on the workers, a run of items at a time (a tree's
-    stat calls are a no-change run's main cost)."""
     def stat_run(start: int) -> list[Any]:
-        return keys_of(items[start:start + _STAT_RUN])
+        end = start + _STAT_RUN
+        keys: list[Any] = source_keys(paths[start:end]) if start < count else []
+        if end > count:
+            keys += output_keys(run.prefix, outputs[max(start - count, 0):end - count])
+        return keys
 
     # (stat calls hold the GIL between them: threads would only take turns)
-    done = parallel_map(stat_run, list(range(0, len(items), _STAT_RUN)), run.settings.workers,
-                        threads=False)
-    return [key for keys in done for key in keys]
+    done = parallel_map(stat_run, list(range(0, count + len(outputs), _STAT_RUN)),
+                        run.settings.workers, threads=False)
+    keys = [key for run_keys in done for key in run_keys]
+    return keys[:count], keys[count:]
 
 
-def _load_record(run: Run) -> None:
+def _load_record(run: Run, known: Mapping[str, StatKey | None]) -> None:
     """The record of earlier runs (none after ``clear``), and which of its
-    outputs are still as it has them."""
+    outputs are still as it has them (``known``: outputs statted already)."""
     if run.options.clear:
         _clear(run)
         return
     if not run.root.exists():
         return
     run.record = record = read_record(run.root)
-    names = list(record.outputs)
-    run.intact = {name for name, key in zip(names, _stat_outputs(run, names))
-                  if key == record.outputs[name]}
+    unknown = [name for name in record.outputs if name not in known]
+    keys = {**known, **dict(zip(unknown, _stat(run, [], unknown)[1]))}
+    run.intact = {name for name, key in record.outputs.items() if keys.get(name) == key}
 
 
 def _settings_key(run: Run) -> str:
@@ -237,14 +238,13 @@ def _settings_key(run: Run) -> str:
     return fingerprint([__version__, settings, run.options.post_process])
 
 
-def _repeat_last_run(run: Run, files: list[Found], inputs: str) -> bool:
+def _repeat_last_run(run: Run, files: list[Found], inputs: str, shortcut: Shortcut | None,
+                     recorded_keys: list[StatKey | None]) -> bool:
     """The last-run shortcut: take the last finished run's answer as this
-    run's if its settings, sources and outputs are as they were then."""
-    if run.options.dry_run or run.options.clear:
-        return False
-    answer = standing_answer(read_shortcut(run.root), _settings_key(run), inputs)
-    if answer is None or fingerprint(_stat_outputs(run, answer.files)) != \
-            answer.outputs_key:
+    run's if its settings, sources and outputs (``recorded_keys``, of its
+    files) are as they were then."""
+    answer = standing_answer(shortcut, _settings_key(run), inputs)
+    if answer is None or fingerprint(recorded_keys) != answer.outputs_key:
         return False
     result = run.result
     if run.verbosity >= 2:
