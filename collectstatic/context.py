@@ -6,6 +6,7 @@ to phase; each phase reads what it needs and adds what it decided.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -133,12 +134,13 @@ class Run:
     def root(self) -> Path:
         return self.settings.root
 
-    @property
+    # (cached: every file's path is made from them; the settings do not change)
+    @functools.cached_property
     def prefix(self) -> str:
         """Root and a separator: an output's path is prefix + name."""
         return os.path.join(self.settings.root, "")
 
-    @property
+    @functools.cached_property
     def tmp_dir(self) -> Path:
         return self.settings.root / STATE_DIR / "tmp"
 
