@@ -3,9 +3,10 @@ rewritten to them, in one graph-ordered pass.
 
 ``post_process`` is pure apart from its callbacks: it takes the md5 of every
 collected file, reads the CSS/JS ones (``read``), hands each rewritten file's
-final bytes to ``emit`` as soon as they are final (or returns them in
-``Processed.rewritten``), and returns every hashed name and the problems
-found. The caller writes files.
+final bytes to ``store`` where they are made (a worker process, mostly) and
+what it returns to ``emit`` (or returns it in ``Processed.rewritten``), and
+returns every hashed name and the problems found. The caller writes files
+(in ``store``).
 
 Order
 -----
@@ -25,10 +26,10 @@ the texts where it would not), or else by reading and rewriting again.
 Memory
 ------
 No step holds every CSS/JS text: files are read when they are rewritten and
-go in batches through ``map_files``; final bytes leave through ``emit`` at
-once; a waiting file's first pass is kept for its stand-ins to be swapped
-only up to a budget (``keep_bytes``, ``KEEP_BYTES`` by default), beyond which the file is read again
-when its targets are final.
+go in batches through ``map_files``; final bytes leave through ``store`` at
+once, where they were made; a waiting file's first pass is kept for its
+stand-ins to be swapped only up to a budget (``keep_bytes``, ``KEEP_BYTES``
+by default), beyond which the file is read again when its targets are final.
 
 Cycles
 ------
