@@ -289,20 +289,44 @@ def read_tree(root: Path | str, manifest_name: str = DEFAULT_MANIFEST_NAME,
         raise PublishError(f"{root}: no collected tree there; run 'collectstatic collect' "
                            f"first, or name the tree with --package or --wheel")
     manifest_object = None
+    files = _scan(root)
     if manifest_path.is_file():
         raw, manifest = _read_manifest(root, manifest_path)
-        entries = _manifest_entries(root, manifest_path, manifest, config)
+        entries = _manifest_entries(root, manifest_path, manifest, config, files)
         manifest_object = TreeObject(manifest_name, str(manifest_path), len(raw), False,
                                      hashlib.md5(raw).hexdigest(),
                                      tuple(object_headers(manifest_name, False, config).items()))
     else:
         entries = _tree_entries(root, config)
-    objects = _stat_objects(root, real_root, entries, config)
+    objects = _stat_objects(root, real_root, entries, config, files)
     return Tree(root, objects, manifest_object)
 
 
 # name -> (hashed, the coding of a variant, or None)
 _Entries = dict[str, tuple[bool, "str | None"]]
+
+
+def _scan(root: Path) -> dict[str, int] | None:
+    """Every regular file under ``root``: name -> size, from one walk; ``None``
+    when the tree holds a symbolic link, whose targets are then resolved one by
+    one (a link may lead out of root)."""
+    files: dict[str, int] = {}
+    pending = [("", str(root))]
+    while pending:
+        relative, directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    return None
+                if entry.is_dir():
+                    pending.append((f"{relative}{entry.name}/", entry.path))
+                elif entry.is_file():
+                    files[relative + entry.name] = entry.stat().st_size
+    return files
+
+
+def _is_file(root: Path, name: str, files: dict[str, int] | None) -> bool:
+    return name in files if files is not None else (root / name).is_file()
 
 
 def _read_manifest(root: Path, manifest_path: Path) -> tuple[bytes, Manifest]:
@@ -315,7 +339,7 @@ def _read_manifest(root: Path, manifest_path: Path) -> tuple[bytes, Manifest]:
 
 
 def _manifest_entries(root: Path, manifest_path: Path, manifest: Manifest,
-                      config: PublishConfig) -> _Entries:
+                      config: PublishConfig, files: dict[str, int] | None) -> _Entries:
     """What a tree with a manifest publishes: its hashed names, the logical
     names present in root, and (with encodings) their variants."""
     entries: _Entries = {}
@@ -327,7 +351,7 @@ def _manifest_entries(root: Path, manifest_path: Path, manifest: Manifest,
                                    f"is not a name inside root; run 'collectstatic "
                                    f"collect' again")
         entries[hashed] = (True, None)
-        if logical != hashed and (root / logical).is_file():
+        if logical != hashed and _is_file(root, logical, files):
             entries.setdefault(logical, (False, None))
     # Variants after every collected name: a collected x.tar.gz is no variant of x.tar.
     for logical, hashed in paths if config.encodings else ():
@@ -335,7 +359,7 @@ def _manifest_entries(root: Path, manifest_path: Path, manifest: Manifest,
             entries.setdefault(hashed + ENCODING_SUFFIXES[coding], (True, coding))
         if entries.get(logical) == (False, None):
             for coding, suffix in ENCODING_SUFFIXES.items():
-                if (root / (logical + suffix)).is_file():
+                if _is_file(root, logical + suffix, files):
                     entries.setdefault(logical + suffix, (False, coding))
     return entries
 
@@ -357,30 +381,60 @@ def _tree_entries(root: Path, config: PublishConfig) -> _Entries:
     return entries
 
 
-def _stat_objects(root: Path, real_root: str, entries: dict[str, tuple[bool, str | None]],
-                  config: PublishConfig) -> tuple[TreeObject, ...]:
-    def one(item: tuple[str, tuple[bool, str | None]]) -> TreeObject:
-        name, (hashed, coding) = item
-        path = os.path.join(root, name)
-        real = os.path.realpath(path)
-        if not is_within(real, real_root):
-            raise PublishError(f"{path}: a link leading outside the collected root is not "
-                               f"published (a root collected with --link: collect without "
-                               f"it, or publish the built wheel)")
-        try:
-            size = os.stat(real).st_size
-            md5 = None if hashed else _file_md5(real)
-        except FileNotFoundError:
-            raise PublishError(f"{path}: named by the manifest but missing; run "
-                               f"'collectstatic collect' again") from None
-        except OSError as exc:
-            raise PublishError(f"{path}: cannot read ({exc.strerror})") from None
-        return TreeObject(name, real, size, hashed, md5,
-                          tuple(object_headers(name, hashed, config, coding).items()))
-
+def _stat_objects(root: Path, real_root: str, entries: _Entries, config: PublishConfig,
+                  files: dict[str, int] | None) -> tuple[TreeObject, ...]:
     items = sorted(entries.items())
-    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-        return tuple(pool.map(one, items))
+    located = [_locate(root, real_root, name, files) for name, _ in items]
+    md5s = _md5s([(os.path.join(root, name), real) for (name, (hashed, _)), (real, _) in
+                  zip(items, located) if not hashed])
+    return tuple(TreeObject(name, real, size, hashed, None if hashed else md5s[real],
+                            tuple(object_headers(name, hashed, config, coding).items()))
+                 for (name, (hashed, coding)), (real, size) in zip(items, located))
+
+
+def _locate(root: Path, real_root: str, name: str,
+            files: dict[str, int] | None) -> tuple[str, int]:
+    """Where the bytes of ``name`` are and their size: from the walk, or (a tree
+    with links) resolved, refusing a link that leads out of root."""
+    path = os.path.join(root, name)
+    if files is not None:
+        if name not in files:
+            raise PublishError(f"{path}: named by the manifest but missing; run "
+                               f"'collectstatic collect' again")
+        return os.path.join(real_root, name), files[name]
+    real = os.path.realpath(path)
+    if not is_within(real, real_root):
+        raise PublishError(f"{path}: a link leading outside the collected root is not "
+                           f"published (a root collected with --link: collect without "
+                           f"it, or publish the built wheel)")
+    try:
+        return real, os.stat(real).st_size
+    except FileNotFoundError:
+        raise PublishError(f"{path}: named by the manifest but missing; run "
+                           f"'collectstatic collect' again") from None
+    except OSError as exc:
+        raise PublishError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _md5s(paths: list[tuple[str, str]]) -> dict[str, str]:
+    """real path -> md5, for each (path shown in errors, real path); a few
+    threads, each hashing its share (hashlib releases the GIL on large blocks)."""
+    def share(part: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        done = []
+        for path, real in part:
+            try:
+                done.append((real, _file_md5(real)))
+            except FileNotFoundError:
+                raise PublishError(f"{path}: named by the manifest but missing; run "
+                                   f"'collectstatic collect' again") from None
+            except OSError as exc:
+                raise PublishError(f"{path}: cannot read ({exc.strerror})") from None
+        return done
+
+    count = max(1, min(8, (os.cpu_count() or 1) * 2, len(paths)))
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        shares = pool.map(share, [paths[i::count] for i in range(count)])
+        return dict(pair for part in shares for pair in part)
 
 
 def _file_md5(path: str) -> str:
