@@ -91,6 +91,7 @@ DEFAULT_CACHE_CONTROL = "public, max-age=60"
 SCHEMES = ("s3", "gs", "az", "file")
 _CODING_OF_SUFFIX = {suffix: coding for coding, suffix in ENCODING_SUFFIXES.items()}
 _RECORD_NAME = re.compile(r"^(\d{6,})-([0-9a-f]{12})\.json$")
+_MARKER_NAME = re.compile(r"^(\d{6,})\.pending$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _CHUNK = 1 << 20
 
@@ -521,6 +522,9 @@ class Plan:
     manifest: TreeObject | None  # None when the destination holds these bytes already
     delete: tuple[str, ...]
     kept_versions: tuple[str, ...]  # the records whose objects are kept
+    # (name, bytes) written before the uploads when they overwrite unhashed names the
+    # latest record vouches for: until the record after it, that record is not trusted
+    marker: tuple[str, bytes] | None = None
 
     @property
     def upload_bytes(self) -> int:
@@ -539,11 +543,35 @@ def record_bytes(tree: Tree) -> bytes:
 
 
 def _record_objects(data: bytes) -> dict[str, list[Any]]:
+    return _parse_record(data) or {}
+
+
+def _parse_record(data: bytes) -> dict[str, list[Any]] | None:
+    """A record's objects; ``None`` if it is no record."""
     try:
-        objects = json.loads(data).get("objects", {})
+        objects = json.loads(data).get("objects")
     except (ValueError, AttributeError):
-        return {}
-    return objects if isinstance(objects, dict) else {}
+        return None
+    return objects if isinstance(objects, dict) else None
+
+
+def _numbered(listing: Mapping[str, Any], pattern: re.Pattern[str]) -> list[tuple[int, str]]:
+    """(number, name) of the version records (or markers) listed, in order."""
+    found = []
+    for name in listing:
+        match = pattern.match(name[len(VERSIONS_DIR) + 1:]) \
+            if name.startswith(VERSIONS_DIR + "/") else None
+        if match:
+            found.append((int(match.group(1)), name))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _pending(listing: Mapping[str, Any]) -> bool:
+    """Whether a marker is listed that no record follows: a run that overwrote
+    unhashed names was stopped, so the latest record may no longer hold."""
+    records = _numbered(listing, _RECORD_NAME)
+    latest = records[-1][0] if records else 0
+    return any(number > latest for number, _ in _numbered(listing, _MARKER_NAME))
 
 
 def plan_publish(tree: Tree, listing: Mapping[str, Remote],
@@ -556,9 +584,7 @@ def plan_publish(tree: Tree, listing: Mapping[str, Remote],
     to its bytes (``None`` where not fetched: only the latest and, for prune,
     all are needed); ``remote_manifest`` is the destination's manifest bytes.
     """
-    ordered = sorted((name for name in listing if name.startswith(VERSIONS_DIR + "/")
-                      and _RECORD_NAME.match(name[len(VERSIONS_DIR) + 1:])),
-                     key=lambda n: int(n[len(VERSIONS_DIR) + 1:].split("-", 1)[0]))
+    ordered = [name for _, name in _numbered(listing, _RECORD_NAME)]
     latest = _record_objects(records.get(ordered[-1]) or b"") if ordered else {}
     upload, present = [], []
     for obj in tree.objects:
@@ -569,32 +595,48 @@ def plan_publish(tree: Tree, listing: Mapping[str, Remote],
             present.append(obj.name)
         else:
             upload.append(obj)
-    data = record_bytes(tree)
-    digest = hashlib.md5(data).hexdigest()[:12]
-    record = None
-    if ordered and ordered[-1].endswith(f"-{digest}.json"):
-        current = ordered[-1]
-    else:
-        number = int(ordered[-1][len(VERSIONS_DIR) + 1:].split("-", 1)[0]) + 1 if ordered else 1
-        current = f"{VERSIONS_DIR}/{number:06d}-{digest}.json"
-        record = (current, data)
+    overwrite = any(not obj.hashed and obj.name in listing for obj in upload)
+    current, record, marker = _next_record(tree, ordered, overwrite or _pending(listing),
+                                           overwrite)
     earlier = [name for name in ordered if name != current]
     kept = earlier[len(earlier) - keep_versions:] if keep_versions else []
     manifest = tree.manifest
     if manifest is not None and remote_manifest is not None and \
             hashlib.md5(remote_manifest).hexdigest() == manifest.md5 and record is None:
         manifest = None
-    delete: list[str] = []
-    if prune:
-        wanted = {obj.name for obj in tree.objects}
-        if tree.manifest is not None:
-            wanted.add(tree.manifest.name)
-        for name in kept:
-            wanted.update(_record_objects(records.get(name) or b""))
-        old = [name for name in earlier if name not in kept]
-        doomed = {obj for name in old for obj in _record_objects(records.get(name) or b"")}
-        delete = sorted(name for name in doomed - wanted if name in listing) + old
-    return Plan(tuple(upload), tuple(present), record, manifest, tuple(delete), tuple(kept))
+    delete = _doomed(tree, listing, records, earlier, kept) if prune else ()
+    return Plan(tuple(upload), tuple(present), record, manifest, delete, tuple(kept),
+                marker)
+
+
+def _next_record(tree: Tree, ordered: list[str], renew: bool, overwrite: bool
+                 ) -> tuple[str, tuple[str, bytes] | None, tuple[str, bytes] | None]:
+    """This version's record name, its (name, bytes) when it is to be written (a
+    new version, or ``renew``: after a marker), and the marker to write first."""
+    data = record_bytes(tree)
+    digest = hashlib.md5(data).hexdigest()[:12]
+    if ordered and ordered[-1].endswith(f"-{digest}.json") and not renew:
+        return ordered[-1], None, None
+    number = int(ordered[-1][len(VERSIONS_DIR) + 1:].split("-", 1)[0]) + 1 if ordered else 1
+    current = f"{VERSIONS_DIR}/{number:06d}-{digest}.json"
+    marker = (f"{VERSIONS_DIR}/{number:06d}.pending",
+              json.dumps({"record": current}).encode()) if overwrite else None
+    return current, (current, data), marker
+
+
+def _doomed(tree: Tree, listing: Mapping[str, Remote], records: Mapping[str, bytes | None],
+            earlier: list[str], kept: list[str]) -> tuple[str, ...]:
+    """What prune deletes: the objects only older records name, then those
+    records, then the markers (which the record written now supersedes)."""
+    wanted = {obj.name for obj in tree.objects}
+    if tree.manifest is not None:
+        wanted.add(tree.manifest.name)
+    for name in kept:
+        wanted.update(_record_objects(records.get(name) or b""))
+    old = [name for name in earlier if name not in kept]
+    doomed = {obj for name in old for obj in _record_objects(records.get(name) or b"")}
+    markers = [name for _, name in _numbered(listing, _MARKER_NAME)]
+    return tuple(sorted(name for name in doomed - wanted if name in listing) + old + markers)
 
 
 # -- results and progress -------------------------------------------------------------
@@ -635,14 +677,16 @@ class PublishResult:
 def publish(dest: str, *, root: Path | str | None = None, package: str | None = None,
             wheel: Path | str | None = None, settings: Any = None,
             config: PublishConfig | None = None, keep_versions: int | None = None,
-            prune: bool = False, dry_run: bool = False,
+            prune: bool = False, dry_run: bool = False, verify: bool = False,
             progress: Callable[[Progress], None] | None = None) -> PublishResult:
     """Publish a collected tree to ``dest`` (see the module docstring).
 
     The tree is ``root``, an installed ``package`` (``PKG`` or ``PKG:DIR``), or a
     ``wheel``; by default ``settings.root``. ``settings`` (a
     :class:`collectstatic.config.Settings`) gives the manifest name and
-    ``keep-versions`` when they are not passed.
+    ``keep-versions`` when they are not passed. ``verify`` lists the whole
+    destination instead of trusting its version records (for a bucket whose
+    objects something else deleted or changed); ``prune`` lists it too.
     """
     config = config or PublishConfig()
     destination = parse_destination(dest)
@@ -666,7 +710,7 @@ def publish(dest: str, *, root: Path | str | None = None, package: str | None = 
         else:
             raise PublishError("no tree to publish: pass a root, --package or --wheel")
         return asyncio.run(_publish(tree_root, manifest_name, destination, config,
-                                    keep_versions, prune, dry_run,
+                                    keep_versions, prune, verify, dry_run,
                                     progress))
 
 
@@ -755,14 +799,21 @@ def _store_error(exc: BaseException, where: str, action: str) -> PublishError:
     return PublishError(f"{where}: cannot {action}: {_WHAT_TO_DO[kind]} ({detail})")
 
 
-async def _list(obstore: Any, store: Any, destination: Destination) -> dict[str, Remote]:
+def _remote(meta: Mapping[str, Any]) -> Remote:
+    etag = (meta.get("e_tag") or "").strip('"').lower()
+    return Remote(int(meta["size"]), etag if _MD5.match(etag) else None)
+
+
+def _not_found(exc: BaseException) -> bool:
+    return isinstance(exc, FileNotFoundError) or type(exc).__name__ == "NotFoundError"
+
+
+async def _list(obstore: Any, store: Any, destination: Destination,
+                prefix: str | None = None) -> dict[str, Remote]:
     listing: dict[str, Remote] = {}
     try:
-        async for chunk in obstore.list(store):
-            for meta in chunk:
-                etag = (meta.get("e_tag") or "").strip('"').lower()
-                listing[meta["path"]] = Remote(int(meta["size"]),
-                                               etag if _MD5.match(etag) else None)
+        async for chunk in obstore.list(store, prefix):
+            listing.update((meta["path"], _remote(meta)) for meta in chunk)
     except Exception as exc:
         raise _store_error(exc, destination.url, "list the destination") from None
     return listing
@@ -774,31 +825,43 @@ async def _get(obstore: Any, store: Any, destination: Destination, name: str,
         result = await obstore.get_async(store, name)
         return bytes(await result.bytes_async())
     except Exception as exc:
-        if missing_ok and (isinstance(exc, FileNotFoundError) or  # (obstore's "not found")
-                           type(exc).__name__ == "NotFoundError"):
+        if missing_ok and _not_found(exc):  # (obstore's "not found")
             return None
         raise _store_error(exc, destination.object_url(name), "read it") from None
 
 
+async def _heads(obstore: Any, store: Any, destination: Destination,
+                 objects: list[TreeObject], workers: int) -> dict[str, Remote]:
+    """What the destination holds of ``objects`` (absent: left out), ``workers`` at a time."""
+    semaphore = asyncio.Semaphore(workers)
+    found: dict[str, Remote] = {}
+
+    async def one(obj: TreeObject) -> None:
+        async with semaphore:
+            try:
+                found[obj.name] = _remote(await obstore.head_async(store, obj.name))
+            except Exception as exc:
+                if not _not_found(exc):
+                    raise _store_error(exc, destination.object_url(obj.name),
+                                       "check it") from None
+
+    await _all(one(obj) for obj in objects)
+    return found
+
+
 async def _publish(tree_root: Path, manifest_name: str, destination: Destination,
-                   config: PublishConfig,
-                   keep_versions: int, prune: bool, dry_run: bool,
-                   progress: Callable[[Progress], None] | None) -> PublishResult:
+                   config: PublishConfig, keep_versions: int, prune: bool, verify: bool,
+                   dry_run: bool, progress: Callable[[Progress], None] | None
+                   ) -> PublishResult:
     obstore = _obstore()
     tree, store, listing, remote_manifest = await _read_and_list(
-        obstore, tree_root, manifest_name, destination, config)
-    if tree.manifest is None or manifest_name not in listing:
-        remote_manifest = None
-    records = sorted((n for n in listing if n.startswith(VERSIONS_DIR + "/")
-                      and _RECORD_NAME.match(n[len(VERSIONS_DIR) + 1:])),
-                     key=lambda n: int(n[len(VERSIONS_DIR) + 1:].split("-", 1)[0]))
-    # The latest record is read only for what the listing cannot tell: an unhashed name
-    # present with its size whose ETag is no md5 (a local directory, a multipart upload).
-    unsure = any(not obj.hashed and obj.name in listing and listing[obj.name].md5 is None
-                 and listing[obj.name].size == obj.size for obj in tree.objects)
-    wanted = records if prune else records[-1:] if unsure else []
-    fetched = dict(zip(wanted, await asyncio.gather(
-        *(_get(obstore, store, destination, name) for name in wanted))))
+        obstore, tree_root, manifest_name, destination, config, prune or verify)
+    survey = _Survey(obstore, store, destination, config.workers)
+    if not (prune or verify):
+        listing, fetched = await survey.records_first(tree, listing)
+    else:
+        fetched = {}
+    fetched.update(await survey.records(tree, listing, fetched, prune))
     plan = plan_publish(tree, listing, fetched, remote_manifest=remote_manifest,
                         keep_versions=keep_versions, prune=prune)
     uploaded = tuple(o.name for o in plan.upload) + \
@@ -814,15 +877,17 @@ async def _publish(tree_root: Path, manifest_name: str, destination: Destination
 
 
 async def _read_and_list(obstore: Any, tree_root: Path, manifest_name: str,
-                         destination: Destination, config: PublishConfig
+                         destination: Destination, config: PublishConfig, full: bool
                          ) -> tuple[Tree, Any, Any, Any]:
-    """The tree (its md5s read in a thread) while the destination is listed and
-    its manifest fetched: the tree, the store, the listing, the remote manifest."""
+    """The tree (its md5s read in a thread) while the destination is listed (in
+    ``full``, else its version records only) and its manifest fetched: the tree,
+    the store, the listing, the remote manifest."""
     reading = asyncio.get_running_loop().run_in_executor(None, read_tree, tree_root,
                                                          manifest_name, config)
     try:
         store = open_store(destination, config)
-        listed = await asyncio.gather(_list(obstore, store, destination),
+        listed = await asyncio.gather(_list(obstore, store, destination,
+                                            None if full else VERSIONS_DIR),
                                       _get(obstore, store, destination, manifest_name,
                                            missing_ok=True),
                                       return_exceptions=True)
@@ -832,7 +897,81 @@ async def _read_and_list(obstore: Any, tree_root: Path, manifest_name: str,
         if isinstance(outcome, BaseException):
             raise outcome
     listing, remote_manifest = listed
-    return tree, store, listing, remote_manifest
+    return tree, store, listing, remote_manifest if tree.manifest is not None else None
+
+
+class _Survey:
+    """What the destination holds of a tree, for :func:`plan_publish`."""
+
+    def __init__(self, obstore: Any, store: Any, destination: Destination,
+                 workers: int) -> None:
+        self.obstore, self.store, self.destination = obstore, store, destination
+        self.workers = workers
+
+    async def records_first(self, tree: Tree, records: dict[str, Remote]
+                            ) -> tuple[dict[str, Remote], dict[str, bytes | None]]:
+        """From the version records alone (``records``: their listing) when they
+        vouch for the tree, else from one full listing: (listing, records read).
+
+        A record is written once every object it names is in place, so the
+        latest one stands for the destination, unless a marker says a later run
+        overwrote some of its names and stopped. The objects it does not vouch
+        for are checked one by one (a stopped run may have uploaded them), when
+        that costs less than a listing.
+        """
+        ordered = [name for _, name in _numbered(records, _RECORD_NAME)]
+        if not ordered or _pending(records):
+            return await _list(self.obstore, self.store, self.destination), {}
+        own = record_bytes(tree)
+        latest = ordered[-1]
+        data = own if latest.endswith(f"-{hashlib.md5(own).hexdigest()[:12]}.json") else \
+            await _get(self.obstore, self.store, self.destination, latest, missing_ok=True)
+        vouched = _parse_record(data) if data is not None else None
+        unsure = [obj for obj in tree.objects if vouched is None or
+                  not _vouched(obj, vouched.get(obj.name))]
+        fetched = {latest: data}
+        if vouched is None or len(unsure) > _head_limit(self.workers, len(vouched)):
+            return await _list(self.obstore, self.store, self.destination), fetched
+        listing = dict(records)
+        listing.update((obj.name, Remote(obj.size, obj.md5)) for obj in tree.objects)
+        for obj in unsure:
+            del listing[obj.name]
+        listing.update(await _heads(self.obstore, self.store, self.destination, unsure,
+                                    self.workers))
+        return listing, fetched
+
+    async def records(self, tree: Tree, listing: Mapping[str, Remote],
+                      fetched: Mapping[str, bytes | None], prune: bool
+                      ) -> dict[str, bytes | None]:
+        """The version records plan_publish needs that are not read yet: all of
+        them for prune; else the latest, only for what the listing cannot tell (an
+        unhashed name present with its size whose ETag is no md5: a local
+        directory, a multipart upload)."""
+        ordered = [name for _, name in _numbered(listing, _RECORD_NAME)]
+        unsure = any(not obj.hashed and obj.name in listing and listing[obj.name].md5 is None
+                     and listing[obj.name].size == obj.size for obj in tree.objects)
+        wanted = [name for name in (ordered if prune else ordered[-1:] if unsure else [])
+                  if name not in fetched]
+        return dict(zip(wanted, await asyncio.gather(
+            *(_get(self.obstore, self.store, self.destination, name) for name in wanted))))
+
+
+def _vouched(obj: TreeObject, entry: Any) -> bool:
+    """Whether a record's ``entry`` for ``obj.name`` says the destination holds its bytes."""
+    if not isinstance(entry, list) or len(entry) != 2 or entry[0] != obj.size:
+        return False
+    return obj.hashed or (obj.md5 is not None and entry[1] == obj.md5)
+
+
+def _head_limit(workers: int, objects: int) -> int:
+    """How many objects to check one by one before one listing is cheaper: the
+    checks go ``workers`` at a time; a listing takes a request per 1000 objects,
+    one after another, each a few checks' time."""
+    return workers * 4 * (1 + objects // 1000)
+
+
+_STATE_HEADERS = (("Content-Type", "application/json; charset=utf-8"),
+                  ("Cache-Control", "no-cache"))
 
 
 class _Writer:
@@ -847,7 +986,8 @@ class _Writer:
         self.plan = plan
         self.progress = progress
         self.attributes = destination.scheme != "file"  # (a local directory keeps no headers)
-        self.total = len(plan.upload) + (plan.record is not None) + (plan.manifest is not None)
+        self.total = len(plan.upload) + (plan.marker is not None) + \
+            (plan.record is not None) + (plan.manifest is not None)
         self.done = self.bytes = 0
 
     def report(self, action: str, name: str, size: int, count: int) -> None:
@@ -874,12 +1014,12 @@ class _Writer:
             async with semaphore:
                 await self.put(obj.name, Path(obj.path), obj.headers, obj.size)
 
+        if plan.marker is not None:  # (before anything the latest record vouches for changes)
+            await self.put(*plan.marker, _STATE_HEADERS, 0)
         await _all(bounded(obj) for obj in plan.upload)
         # Only once every object is in place: the record, then the manifest, last.
         if plan.record is not None:
-            name, data = plan.record
-            await self.put(name, data, (("Content-Type", "application/json; charset=utf-8"),
-                                        ("Cache-Control", "no-cache")), 0)  # (not counted)
+            await self.put(*plan.record, _STATE_HEADERS, 0)  # (no bytes counted)
         if plan.manifest is not None:
             await self.put(plan.manifest.name, Path(plan.manifest.path), plan.manifest.headers,
                            plan.manifest.size)
