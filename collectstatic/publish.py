@@ -522,8 +522,10 @@ class Plan:
     manifest: TreeObject | None  # None when the destination holds these bytes already
     delete: tuple[str, ...]
     kept_versions: tuple[str, ...]  # the records whose objects are kept
-    # (name, bytes) written before the uploads when they overwrite unhashed names the
-    # latest record vouches for: until the record after it, that record is not trusted
+    # The uploads that replace an unhashed object present: they go after the others,
+    # behind the marker (name, bytes), which says until the next record is written
+    # that the latest one may no longer hold.
+    overwrite: tuple[str, ...] = ()
     marker: tuple[str, bytes] | None = None
 
     @property
@@ -595,9 +597,9 @@ def plan_publish(tree: Tree, listing: Mapping[str, Remote],
             present.append(obj.name)
         else:
             upload.append(obj)
-    overwrite = any(not obj.hashed and obj.name in listing for obj in upload)
-    current, record, marker = _next_record(tree, ordered, overwrite or _pending(listing),
-                                           overwrite)
+    overwrite = tuple(obj.name for obj in upload if not obj.hashed and obj.name in listing)
+    current, record, marker = _next_record(tree, ordered, bool(overwrite) or
+                                           _pending(listing), bool(overwrite))
     earlier = [name for name in ordered if name != current]
     kept = earlier[len(earlier) - keep_versions:] if keep_versions else []
     manifest = tree.manifest
@@ -606,7 +608,7 @@ def plan_publish(tree: Tree, listing: Mapping[str, Remote],
         manifest = None
     delete = _doomed(tree, listing, records, earlier, kept) if prune else ()
     return Plan(tuple(upload), tuple(present), record, manifest, delete, tuple(kept),
-                marker)
+                overwrite, marker)
 
 
 def _next_record(tree: Tree, ordered: list[str], renew: bool, overwrite: bool
@@ -1014,9 +1016,12 @@ class _Writer:
             async with semaphore:
                 await self.put(obj.name, Path(obj.path), obj.headers, obj.size)
 
-        if plan.marker is not None:  # (before anything the latest record vouches for changes)
+        # New names first: a run stopped among them leaves the latest record true.
+        replacing = set(plan.overwrite)
+        await _all(bounded(obj) for obj in plan.upload if obj.name not in replacing)
+        if plan.marker is not None:
             await self.put(*plan.marker, _STATE_HEADERS, 0)
-        await _all(bounded(obj) for obj in plan.upload)
+        await _all(bounded(obj) for obj in plan.upload if obj.name in replacing)
         # Only once every object is in place: the record, then the manifest, last.
         if plan.record is not None:
             await self.put(*plan.record, _STATE_HEADERS, 0)  # (no bytes counted)
