@@ -1,11 +1,15 @@
 """Publish a collected tree to object storage: only what the destination lacks, the manifest last.
 
 A collected tree is content-addressed: a hashed name never changes its bytes.
-So publishing lists the destination once, uploads the objects it lacks (a
-hashed name present with the right size is skipped; an unhashed name is
-uploaded when its md5 differs), then writes a record of this version and,
-last, the manifest. A reader of the destination sees the old manifest until
-every object the new one names is in place::
+So publishing uploads only the objects the destination lacks (a hashed name
+present with the right size is skipped; an unhashed name is uploaded when its
+md5 differs), then writes a record of this version and, last, the manifest. A
+reader of the destination sees the old manifest until every object the new
+one names is in place. What the destination holds is read from its latest
+record (written only once its objects were in place), the objects it does not
+vouch for checked one by one; or, with ``verify`` or ``prune``, when there is
+no record or the checks would cost more, from one listing of the whole
+destination::
 
     from collectstatic.publish import publish
 
@@ -23,13 +27,16 @@ The parts:
   each object (:func:`object_headers`, pure) — from a root, an installed
   package (:func:`package_root`) or a wheel (:func:`wheel_root`);
 - :func:`plan_publish` decides what to upload, skip and prune from the tree,
-  the listing and the version records (pure);
+  what the destination holds (a listing, or one made from its records) and
+  the version records (pure);
 - :func:`publish` does the I/O through obstore, the uploads in parallel
   (``workers`` at once), and reports each object to a ``progress`` callback.
 
 Versions are kept under ``.collectstatic/versions/`` in the destination
 (:data:`VERSIONS_DIR`): one JSON record per published version naming every
-object it needs. ``prune`` deletes what only records older than the last
+object it needs, and a marker (``NNNNNN.pending``) before a run replaces an
+unhashed object: until a record at or above its number, the latest record is
+not trusted. ``prune`` deletes what only records older than the last
 ``keep-versions`` name; objects no record names are never deleted.
 
 The object-store client is `obstore` (the optional extra ``collectstatic[publish]``),
@@ -309,20 +316,23 @@ _Entries = dict[str, tuple[bool, "str | None"]]
 
 def _scan(root: Path) -> dict[str, int] | None:
     """Every regular file under ``root``: name -> size, from one walk; ``None``
-    when the tree holds a symbolic link, whose targets are then resolved one by
-    one (a link may lead out of root)."""
+    when the tree holds a symbolic link (a link may lead out of root) or cannot
+    be walked whole: each name is then resolved and read on its own."""
     files: dict[str, int] = {}
     pending = [("", str(root))]
-    while pending:
-        relative, directory = pending.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.is_symlink():
-                    return None
-                if entry.is_dir():
-                    pending.append((f"{relative}{entry.name}/", entry.path))
-                elif entry.is_file():
-                    files[relative + entry.name] = entry.stat().st_size
+    try:
+        while pending:
+            relative, directory = pending.pop()
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.is_symlink():
+                        return None
+                    if entry.is_dir():
+                        pending.append((f"{relative}{entry.name}/", entry.path))
+                    elif entry.is_file():
+                        files[relative + entry.name] = entry.stat().st_size
+    except OSError:
+        return None
     return files
 
 
@@ -585,6 +595,9 @@ def plan_publish(tree: Tree, listing: Mapping[str, Remote],
     ``records`` maps each version record listed (``.collectstatic/versions/...``)
     to its bytes (``None`` where not fetched: only the latest and, for prune,
     all are needed); ``remote_manifest`` is the destination's manifest bytes.
+    A marker listed above the latest record (a run replacing unhashed names
+    was stopped) makes a new record even for the same version; replacing
+    unhashed names present makes a marker (:attr:`Plan.marker`).
     """
     ordered = [name for _, name in _numbered(listing, _RECORD_NAME)]
     latest = _record_objects(records.get(ordered[-1]) or b"") if ordered else {}

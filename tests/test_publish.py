@@ -330,6 +330,31 @@ def test_plan_writes_no_record_or_manifest_when_nothing_changed() -> None:
     assert plan.record is not None and plan.record[0].startswith(f"{VERSIONS_DIR}/000004-")
 
 
+def test_plan_marks_replacing_unhashed_names_and_a_marker_renews_the_record() -> None:
+    old = _tree(_obj("a.css", 5, MD5_A), _obj("a.0123456789ab.css", 5))
+    name, data = _record(1, old)
+    listing = {name: Remote(9, None), "a.css": Remote(5, MD5_A),
+               "a.0123456789ab.css": Remote(5, None)}
+    new = _tree(_obj("a.css", 5, MD5_B), _obj("a.ba9876543210.css", 5))
+    plan = plan_publish(new, listing, {name: data}, remote_manifest=None)
+    assert plan.overwrite == ("a.css",)
+    assert plan.record is not None and plan.record[0].startswith(f"{VERSIONS_DIR}/000002-")
+    assert plan.marker is not None and plan.marker[0] == f"{VERSIONS_DIR}/000002.pending"
+    # only new names: no marker
+    assert plan_publish(_tree(_obj("b.css", 5, MD5_A)), listing, {name: data},
+                        remote_manifest=None).marker is None
+    # a marker no record follows: the same version gets a new record, which retires it
+    stopped = {**listing, plan.marker[0]: Remote(1, None)}
+    again = plan_publish(old, stopped, {name: data}, remote_manifest=b"m")
+    assert again.record is not None and again.record[0].startswith(f"{VERSIONS_DIR}/000002-")
+    assert plan_publish(old, listing, {name: data}, remote_manifest=None).record is None
+    done = {**stopped, again.record[0]: Remote(9, None)}
+    assert plan_publish(old, done, {again.record[0]: again.record[1]},
+                        remote_manifest=None).record is None
+    assert plan.marker[0] in plan_publish(old, done, {}, remote_manifest=None,
+                                          keep_versions=0, prune=True).delete
+
+
 def test_plan_prune_keeps_the_current_and_keep_versions_earlier() -> None:
     versions = [_tree(_obj(f"v{i}.0123456789ab.css", 5), _obj("shared.0123456789ab.png", 3))
                 for i in range(5)]
