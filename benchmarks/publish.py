@@ -11,15 +11,17 @@ round, into fresh buckets, in alternating order:
 - baseline: obstore's own recursive upload (``obstore.fsspec.FsspecStore.put(...,
   recursive=True)``) of exactly the files publish uploads (a hard-linked copy);
 - first: ``publish()`` into an empty bucket;
-- listing: one listing of the published prefix alone (obstore.list), the floor
-  of any re-publish that checks what the destination holds;
+- listing: one listing of the published prefix alone (obstore.list): what a
+  re-publish would cost at least if it listed the destination (it reads the
+  version records instead; ``--verify`` and ``--prune`` list);
 - unchanged: ``publish()`` again, nothing changed;
 - one change: one CSS file edited and collected again (not timed), then
   ``publish()``.
 
 Prints medians (min-max) and the ratios the issue sets: first <= 1.2x the
 baseline, unchanged <= 0.05x first, one change <= 0.1x first. Needs moto[server],
-obstore and this repo installed (``bash scripts/test.sh`` makes such a .venv).
+obstore and this repo installed (``bash scripts/test.sh`` makes such a .venv),
+and fsspec for the baseline (``pip install fsspec``).
 """
 
 from __future__ import annotations
@@ -133,8 +135,8 @@ def timed_publish(project: Path, bucket: str) -> tuple[float, str]:
 
 
 def listing(bucket: str) -> float:
-    """One listing of the published prefix alone: the floor of any re-publish that
-    looks at what the destination holds."""
+    """One listing of the published prefix alone: what a re-publish that listed
+    the destination would cost at least."""
     import obstore
     from obstore.store import from_url
 

@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     tree.add_argument("--wheel", metavar="FILE", help="the collected tree inside a built wheel")
     p.add_argument("--prune", action="store_true", help="delete objects only versions older "
                                                         "than the last keep-versions need")
+    p.add_argument("--verify", action="store_true",
+                   help="list every object of the destination instead of trusting its "
+                        "version records: uploads what something else deleted or changed")
     p.add_argument("-n", "--dry-run", action="store_true",
                    help="list what would be uploaded or removed; change nothing")
     return parser
@@ -289,7 +292,8 @@ def _publish(args: argparse.Namespace, output: _Output) -> int:
         result = publish.publish(args.dest, package=args.package, wheel=args.wheel,
                                  settings=settings,
                                  config=publish.load_publish_config(args.config),
-                                 prune=args.prune, dry_run=args.dry_run, progress=progress)
+                                 prune=args.prune, dry_run=args.dry_run,
+                                 verify=args.verify, progress=progress)
     finally:
         if tty:
             line("")

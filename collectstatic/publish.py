@@ -1,11 +1,15 @@
 """Publish a collected tree to object storage: only what the destination lacks, the manifest last.
 
 A collected tree is content-addressed: a hashed name never changes its bytes.
-So publishing lists the destination once, uploads the objects it lacks (a
-hashed name present with the right size is skipped; an unhashed name is
-uploaded when its md5 differs), then writes a record of this version and,
-last, the manifest. A reader of the destination sees the old manifest until
-every object the new one names is in place::
+So publishing uploads only the objects the destination lacks (a hashed name
+present with the right size is skipped; an unhashed name is uploaded when its
+md5 differs), then writes a record of this version and, last, the manifest. A
+reader of the destination sees the old manifest until every object the new
+one names is in place. What the destination holds is read from its latest
+record (written only once its objects were in place), the objects it does not
+vouch for checked one by one; or, with ``verify`` or ``prune``, when there is
+no record or the checks would cost more, from one listing of the whole
+destination::
 
     from collectstatic.publish import publish
 
@@ -23,13 +27,16 @@ The parts:
   each object (:func:`object_headers`, pure) — from a root, an installed
   package (:func:`package_root`) or a wheel (:func:`wheel_root`);
 - :func:`plan_publish` decides what to upload, skip and prune from the tree,
-  the listing and the version records (pure);
+  what the destination holds (a listing, or one made from its records) and
+  the version records (pure);
 - :func:`publish` does the I/O through obstore, the uploads in parallel
   (``workers`` at once), and reports each object to a ``progress`` callback.
 
 Versions are kept under ``.collectstatic/versions/`` in the destination
 (:data:`VERSIONS_DIR`): one JSON record per published version naming every
-object it needs. ``prune`` deletes what only records older than the last
+object it needs, and a marker (``NNNNNN.pending``) before a run replaces an
+unhashed object: until a record at or above its number, the latest record is
+not trusted. ``prune`` deletes what only records older than the last
 ``keep-versions`` name; objects no record names are never deleted.
 
 The object-store client is `obstore` (the optional extra ``collectstatic[publish]``),
@@ -91,6 +98,7 @@ DEFAULT_CACHE_CONTROL = "public, max-age=60"
 SCHEMES = ("s3", "gs", "az", "file")
 _CODING_OF_SUFFIX = {suffix: coding for coding, suffix in ENCODING_SUFFIXES.items()}
 _RECORD_NAME = re.compile(r"^(\d{6,})-([0-9a-f]{12})\.json$")
+_MARKER_NAME = re.compile(r"^(\d{6,})\.pending$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _CHUNK = 1 << 20
 
@@ -289,20 +297,47 @@ def read_tree(root: Path | str, manifest_name: str = DEFAULT_MANIFEST_NAME,
         raise PublishError(f"{root}: no collected tree there; run 'collectstatic collect' "
                            f"first, or name the tree with --package or --wheel")
     manifest_object = None
+    files = _scan(root)
     if manifest_path.is_file():
         raw, manifest = _read_manifest(root, manifest_path)
-        entries = _manifest_entries(root, manifest_path, manifest, config)
+        entries = _manifest_entries(root, manifest_path, manifest, config, files)
         manifest_object = TreeObject(manifest_name, str(manifest_path), len(raw), False,
                                      hashlib.md5(raw).hexdigest(),
                                      tuple(object_headers(manifest_name, False, config).items()))
     else:
         entries = _tree_entries(root, config)
-    objects = _stat_objects(root, real_root, entries, config)
+    objects = _stat_objects(root, real_root, entries, config, files)
     return Tree(root, objects, manifest_object)
 
 
 # name -> (hashed, the coding of a variant, or None)
 _Entries = dict[str, tuple[bool, "str | None"]]
+
+
+def _scan(root: Path) -> dict[str, int] | None:
+    """Every regular file under ``root``: name -> size, from one walk; ``None``
+    when the tree holds a symbolic link (a link may lead out of root) or cannot
+    be walked whole: each name is then resolved and read on its own."""
+    files: dict[str, int] = {}
+    pending = [("", str(root))]
+    try:
+        while pending:
+            relative, directory = pending.pop()
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.is_symlink():
+                        return None
+                    if entry.is_dir():
+                        pending.append((f"{relative}{entry.name}/", entry.path))
+                    elif entry.is_file():
+                        files[relative + entry.name] = entry.stat().st_size
+    except OSError:
+        return None
+    return files
+
+
+def _is_file(root: Path, name: str, files: dict[str, int] | None) -> bool:
+    return name in files if files is not None else (root / name).is_file()
 
 
 def _read_manifest(root: Path, manifest_path: Path) -> tuple[bytes, Manifest]:
@@ -315,7 +350,7 @@ def _read_manifest(root: Path, manifest_path: Path) -> tuple[bytes, Manifest]:
 
 
 def _manifest_entries(root: Path, manifest_path: Path, manifest: Manifest,
-                      config: PublishConfig) -> _Entries:
+                      config: PublishConfig, files: dict[str, int] | None) -> _Entries:
     """What a tree with a manifest publishes: its hashed names, the logical
     names present in root, and (with encodings) their variants."""
     entries: _Entries = {}
@@ -327,7 +362,7 @@ def _manifest_entries(root: Path, manifest_path: Path, manifest: Manifest,
                                    f"is not a name inside root; run 'collectstatic "
                                    f"collect' again")
         entries[hashed] = (True, None)
-        if logical != hashed and (root / logical).is_file():
+        if logical != hashed and _is_file(root, logical, files):
             entries.setdefault(logical, (False, None))
     # Variants after every collected name: a collected x.tar.gz is no variant of x.tar.
     for logical, hashed in paths if config.encodings else ():
@@ -335,7 +370,7 @@ def _manifest_entries(root: Path, manifest_path: Path, manifest: Manifest,
             entries.setdefault(hashed + ENCODING_SUFFIXES[coding], (True, coding))
         if entries.get(logical) == (False, None):
             for coding, suffix in ENCODING_SUFFIXES.items():
-                if (root / (logical + suffix)).is_file():
+                if _is_file(root, logical + suffix, files):
                     entries.setdefault(logical + suffix, (False, coding))
     return entries
 
@@ -357,30 +392,60 @@ def _tree_entries(root: Path, config: PublishConfig) -> _Entries:
     return entries
 
 
-def _stat_objects(root: Path, real_root: str, entries: dict[str, tuple[bool, str | None]],
-                  config: PublishConfig) -> tuple[TreeObject, ...]:
-    def one(item: tuple[str, tuple[bool, str | None]]) -> TreeObject:
-        name, (hashed, coding) = item
-        path = os.path.join(root, name)
-        real = os.path.realpath(path)
-        if not is_within(real, real_root):
-            raise PublishError(f"{path}: a link leading outside the collected root is not "
-                               f"published (a root collected with --link: collect without "
-                               f"it, or publish the built wheel)")
-        try:
-            size = os.stat(real).st_size
-            md5 = None if hashed else _file_md5(real)
-        except FileNotFoundError:
-            raise PublishError(f"{path}: named by the manifest but missing; run "
-                               f"'collectstatic collect' again") from None
-        except OSError as exc:
-            raise PublishError(f"{path}: cannot read ({exc.strerror})") from None
-        return TreeObject(name, real, size, hashed, md5,
-                          tuple(object_headers(name, hashed, config, coding).items()))
-
+def _stat_objects(root: Path, real_root: str, entries: _Entries, config: PublishConfig,
+                  files: dict[str, int] | None) -> tuple[TreeObject, ...]:
     items = sorted(entries.items())
-    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-        return tuple(pool.map(one, items))
+    located = [_locate(root, real_root, name, files) for name, _ in items]
+    md5s = _md5s([(os.path.join(root, name), real) for (name, (hashed, _)), (real, _) in
+                  zip(items, located) if not hashed])
+    return tuple(TreeObject(name, real, size, hashed, None if hashed else md5s[real],
+                            tuple(object_headers(name, hashed, config, coding).items()))
+                 for (name, (hashed, coding)), (real, size) in zip(items, located))
+
+
+def _locate(root: Path, real_root: str, name: str,
+            files: dict[str, int] | None) -> tuple[str, int]:
+    """Where the bytes of ``name`` are and their size: from the walk, or (a tree
+    with links) resolved, refusing a link that leads out of root."""
+    path = os.path.join(root, name)
+    if files is not None:
+        if name not in files:
+            raise PublishError(f"{path}: named by the manifest but missing; run "
+                               f"'collectstatic collect' again")
+        return os.path.join(real_root, name), files[name]
+    real = os.path.realpath(path)
+    if not is_within(real, real_root):
+        raise PublishError(f"{path}: a link leading outside the collected root is not "
+                           f"published (a root collected with --link: collect without "
+                           f"it, or publish the built wheel)")
+    try:
+        return real, os.stat(real).st_size
+    except FileNotFoundError:
+        raise PublishError(f"{path}: named by the manifest but missing; run "
+                           f"'collectstatic collect' again") from None
+    except OSError as exc:
+        raise PublishError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _md5s(paths: list[tuple[str, str]]) -> dict[str, str]:
+    """real path -> md5, for each (path shown in errors, real path); a few
+    threads, each hashing its share (hashlib releases the GIL on large blocks)."""
+    def share(part: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        done = []
+        for path, real in part:
+            try:
+                done.append((real, _file_md5(real)))
+            except FileNotFoundError:
+                raise PublishError(f"{path}: named by the manifest but missing; run "
+                                   f"'collectstatic collect' again") from None
+            except OSError as exc:
+                raise PublishError(f"{path}: cannot read ({exc.strerror})") from None
+        return done
+
+    count = max(1, min(8, (os.cpu_count() or 1) * 2, len(paths)))
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        shares = pool.map(share, [paths[i::count] for i in range(count)])
+        return dict(pair for part in shares for pair in part)
 
 
 def _file_md5(path: str) -> str:
@@ -467,6 +532,11 @@ class Plan:
     manifest: TreeObject | None  # None when the destination holds these bytes already
     delete: tuple[str, ...]
     kept_versions: tuple[str, ...]  # the records whose objects are kept
+    # The uploads that replace an unhashed object present: they go after the others,
+    # behind the marker (name, bytes), which says until the next record is written
+    # that the latest one may no longer hold.
+    overwrite: tuple[str, ...] = ()
+    marker: tuple[str, bytes] | None = None
 
     @property
     def upload_bytes(self) -> int:
@@ -485,11 +555,35 @@ def record_bytes(tree: Tree) -> bytes:
 
 
 def _record_objects(data: bytes) -> dict[str, list[Any]]:
+    return _parse_record(data) or {}
+
+
+def _parse_record(data: bytes) -> dict[str, list[Any]] | None:
+    """A record's objects; ``None`` if it is no record."""
     try:
-        objects = json.loads(data).get("objects", {})
+        objects = json.loads(data).get("objects")
     except (ValueError, AttributeError):
-        return {}
-    return objects if isinstance(objects, dict) else {}
+        return None
+    return objects if isinstance(objects, dict) else None
+
+
+def _numbered(listing: Mapping[str, Any], pattern: re.Pattern[str]) -> list[tuple[int, str]]:
+    """(number, name) of the version records (or markers) listed, in order."""
+    found = []
+    for name in listing:
+        match = pattern.match(name[len(VERSIONS_DIR) + 1:]) \
+            if name.startswith(VERSIONS_DIR + "/") else None
+        if match:
+            found.append((int(match.group(1)), name))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _pending(listing: Mapping[str, Any]) -> bool:
+    """Whether a marker is listed that no record follows: a run that overwrote
+    unhashed names was stopped, so the latest record may no longer hold."""
+    records = _numbered(listing, _RECORD_NAME)
+    latest = records[-1][0] if records else 0
+    return any(number > latest for number, _ in _numbered(listing, _MARKER_NAME))
 
 
 def plan_publish(tree: Tree, listing: Mapping[str, Remote],
@@ -501,10 +595,11 @@ def plan_publish(tree: Tree, listing: Mapping[str, Remote],
     ``records`` maps each version record listed (``.collectstatic/versions/...``)
     to its bytes (``None`` where not fetched: only the latest and, for prune,
     all are needed); ``remote_manifest`` is the destination's manifest bytes.
+    A marker listed above the latest record (a run replacing unhashed names
+    was stopped) makes a new record even for the same version; replacing
+    unhashed names present makes a marker (:attr:`Plan.marker`).
     """
-    ordered = sorted((name for name in listing if name.startswith(VERSIONS_DIR + "/")
-                      and _RECORD_NAME.match(name[len(VERSIONS_DIR) + 1:])),
-                     key=lambda n: int(n[len(VERSIONS_DIR) + 1:].split("-", 1)[0]))
+    ordered = [name for _, name in _numbered(listing, _RECORD_NAME)]
     latest = _record_objects(records.get(ordered[-1]) or b"") if ordered else {}
     upload, present = [], []
     for obj in tree.objects:
@@ -515,32 +610,48 @@ def plan_publish(tree: Tree, listing: Mapping[str, Remote],
             present.append(obj.name)
         else:
             upload.append(obj)
-    data = record_bytes(tree)
-    digest = hashlib.md5(data).hexdigest()[:12]
-    record = None
-    if ordered and ordered[-1].endswith(f"-{digest}.json"):
-        current = ordered[-1]
-    else:
-        number = int(ordered[-1][len(VERSIONS_DIR) + 1:].split("-", 1)[0]) + 1 if ordered else 1
-        current = f"{VERSIONS_DIR}/{number:06d}-{digest}.json"
-        record = (current, data)
+    overwrite = tuple(obj.name for obj in upload if not obj.hashed and obj.name in listing)
+    current, record, marker = _next_record(tree, ordered, bool(overwrite) or
+                                           _pending(listing), bool(overwrite))
     earlier = [name for name in ordered if name != current]
     kept = earlier[len(earlier) - keep_versions:] if keep_versions else []
     manifest = tree.manifest
     if manifest is not None and remote_manifest is not None and \
             hashlib.md5(remote_manifest).hexdigest() == manifest.md5 and record is None:
         manifest = None
-    delete: list[str] = []
-    if prune:
-        wanted = {obj.name for obj in tree.objects}
-        if tree.manifest is not None:
-            wanted.add(tree.manifest.name)
-        for name in kept:
-            wanted.update(_record_objects(records.get(name) or b""))
-        old = [name for name in earlier if name not in kept]
-        doomed = {obj for name in old for obj in _record_objects(records.get(name) or b"")}
-        delete = sorted(name for name in doomed - wanted if name in listing) + old
-    return Plan(tuple(upload), tuple(present), record, manifest, tuple(delete), tuple(kept))
+    delete = _doomed(tree, listing, records, earlier, kept) if prune else ()
+    return Plan(tuple(upload), tuple(present), record, manifest, delete, tuple(kept),
+                overwrite, marker)
+
+
+def _next_record(tree: Tree, ordered: list[str], renew: bool, overwrite: bool
+                 ) -> tuple[str, tuple[str, bytes] | None, tuple[str, bytes] | None]:
+    """This version's record name, its (name, bytes) when it is to be written (a
+    new version, or ``renew``: after a marker), and the marker to write first."""
+    data = record_bytes(tree)
+    digest = hashlib.md5(data).hexdigest()[:12]
+    if ordered and ordered[-1].endswith(f"-{digest}.json") and not renew:
+        return ordered[-1], None, None
+    number = int(ordered[-1][len(VERSIONS_DIR) + 1:].split("-", 1)[0]) + 1 if ordered else 1
+    current = f"{VERSIONS_DIR}/{number:06d}-{digest}.json"
+    marker = (f"{VERSIONS_DIR}/{number:06d}.pending",
+              json.dumps({"record": current}).encode()) if overwrite else None
+    return current, (current, data), marker
+
+
+def _doomed(tree: Tree, listing: Mapping[str, Remote], records: Mapping[str, bytes | None],
+            earlier: list[str], kept: list[str]) -> tuple[str, ...]:
+    """What prune deletes: the objects only older records name, then those
+    records, then the markers (which the record written now supersedes)."""
+    wanted = {obj.name for obj in tree.objects}
+    if tree.manifest is not None:
+        wanted.add(tree.manifest.name)
+    for name in kept:
+        wanted.update(_record_objects(records.get(name) or b""))
+    old = [name for name in earlier if name not in kept]
+    doomed = {obj for name in old for obj in _record_objects(records.get(name) or b"")}
+    markers = [name for _, name in _numbered(listing, _MARKER_NAME)]
+    return tuple(sorted(name for name in doomed - wanted if name in listing) + old + markers)
 
 
 # -- results and progress -------------------------------------------------------------
@@ -581,14 +692,16 @@ class PublishResult:
 def publish(dest: str, *, root: Path | str | None = None, package: str | None = None,
             wheel: Path | str | None = None, settings: Any = None,
             config: PublishConfig | None = None, keep_versions: int | None = None,
-            prune: bool = False, dry_run: bool = False,
+            prune: bool = False, dry_run: bool = False, verify: bool = False,
             progress: Callable[[Progress], None] | None = None) -> PublishResult:
     """Publish a collected tree to ``dest`` (see the module docstring).
 
     The tree is ``root``, an installed ``package`` (``PKG`` or ``PKG:DIR``), or a
     ``wheel``; by default ``settings.root``. ``settings`` (a
     :class:`collectstatic.config.Settings`) gives the manifest name and
-    ``keep-versions`` when they are not passed.
+    ``keep-versions`` when they are not passed. ``verify`` lists the whole
+    destination instead of trusting its version records (for a bucket whose
+    objects something else deleted or changed); ``prune`` lists it too.
     """
     config = config or PublishConfig()
     destination = parse_destination(dest)
@@ -612,7 +725,7 @@ def publish(dest: str, *, root: Path | str | None = None, package: str | None = 
         else:
             raise PublishError("no tree to publish: pass a root, --package or --wheel")
         return asyncio.run(_publish(tree_root, manifest_name, destination, config,
-                                    keep_versions, prune, dry_run,
+                                    keep_versions, prune, verify, dry_run,
                                     progress))
 
 
@@ -701,14 +814,21 @@ def _store_error(exc: BaseException, where: str, action: str) -> PublishError:
     return PublishError(f"{where}: cannot {action}: {_WHAT_TO_DO[kind]} ({detail})")
 
 
-async def _list(obstore: Any, store: Any, destination: Destination) -> dict[str, Remote]:
+def _remote(meta: Mapping[str, Any]) -> Remote:
+    etag = (meta.get("e_tag") or "").strip('"').lower()
+    return Remote(int(meta["size"]), etag if _MD5.match(etag) else None)
+
+
+def _not_found(exc: BaseException) -> bool:
+    return isinstance(exc, FileNotFoundError) or type(exc).__name__ == "NotFoundError"
+
+
+async def _list(obstore: Any, store: Any, destination: Destination,
+                prefix: str | None = None) -> dict[str, Remote]:
     listing: dict[str, Remote] = {}
     try:
-        async for chunk in obstore.list(store):
-            for meta in chunk:
-                etag = (meta.get("e_tag") or "").strip('"').lower()
-                listing[meta["path"]] = Remote(int(meta["size"]),
-                                               etag if _MD5.match(etag) else None)
+        async for chunk in obstore.list(store, prefix):
+            listing.update((meta["path"], _remote(meta)) for meta in chunk)
     except Exception as exc:
         raise _store_error(exc, destination.url, "list the destination") from None
     return listing
@@ -720,31 +840,43 @@ async def _get(obstore: Any, store: Any, destination: Destination, name: str,
         result = await obstore.get_async(store, name)
         return bytes(await result.bytes_async())
     except Exception as exc:
-        if missing_ok and (isinstance(exc, FileNotFoundError) or  # (obstore's "not found")
-                           type(exc).__name__ == "NotFoundError"):
+        if missing_ok and _not_found(exc):  # (obstore's "not found")
             return None
         raise _store_error(exc, destination.object_url(name), "read it") from None
 
 
+async def _heads(obstore: Any, store: Any, destination: Destination,
+                 objects: list[TreeObject], workers: int) -> dict[str, Remote]:
+    """What the destination holds of ``objects`` (absent: left out), ``workers`` at a time."""
+    semaphore = asyncio.Semaphore(workers)
+    found: dict[str, Remote] = {}
+
+    async def one(obj: TreeObject) -> None:
+        async with semaphore:
+            try:
+                found[obj.name] = _remote(await obstore.head_async(store, obj.name))
+            except Exception as exc:
+                if not _not_found(exc):
+                    raise _store_error(exc, destination.object_url(obj.name),
+                                       "check it") from None
+
+    await _all(one(obj) for obj in objects)
+    return found
+
+
 async def _publish(tree_root: Path, manifest_name: str, destination: Destination,
-                   config: PublishConfig,
-                   keep_versions: int, prune: bool, dry_run: bool,
-                   progress: Callable[[Progress], None] | None) -> PublishResult:
+                   config: PublishConfig, keep_versions: int, prune: bool, verify: bool,
+                   dry_run: bool, progress: Callable[[Progress], None] | None
+                   ) -> PublishResult:
     obstore = _obstore()
     tree, store, listing, remote_manifest = await _read_and_list(
-        obstore, tree_root, manifest_name, destination, config)
-    if tree.manifest is None or manifest_name not in listing:
-        remote_manifest = None
-    records = sorted((n for n in listing if n.startswith(VERSIONS_DIR + "/")
-                      and _RECORD_NAME.match(n[len(VERSIONS_DIR) + 1:])),
-                     key=lambda n: int(n[len(VERSIONS_DIR) + 1:].split("-", 1)[0]))
-    # The latest record is read only for what the listing cannot tell: an unhashed name
-    # present with its size whose ETag is no md5 (a local directory, a multipart upload).
-    unsure = any(not obj.hashed and obj.name in listing and listing[obj.name].md5 is None
-                 and listing[obj.name].size == obj.size for obj in tree.objects)
-    wanted = records if prune else records[-1:] if unsure else []
-    fetched = dict(zip(wanted, await asyncio.gather(
-        *(_get(obstore, store, destination, name) for name in wanted))))
+        obstore, tree_root, manifest_name, destination, config, prune or verify)
+    survey = _Survey(obstore, store, destination, config.workers)
+    if not (prune or verify):
+        listing, fetched = await survey.records_first(tree, listing)
+    else:
+        fetched = {}
+    fetched.update(await survey.records(tree, listing, fetched, prune))
     plan = plan_publish(tree, listing, fetched, remote_manifest=remote_manifest,
                         keep_versions=keep_versions, prune=prune)
     uploaded = tuple(o.name for o in plan.upload) + \
@@ -760,15 +892,17 @@ async def _publish(tree_root: Path, manifest_name: str, destination: Destination
 
 
 async def _read_and_list(obstore: Any, tree_root: Path, manifest_name: str,
-                         destination: Destination, config: PublishConfig
+                         destination: Destination, config: PublishConfig, full: bool
                          ) -> tuple[Tree, Any, Any, Any]:
-    """The tree (its md5s read in a thread) while the destination is listed and
-    its manifest fetched: the tree, the store, the listing, the remote manifest."""
+    """The tree (its md5s read in a thread) while the destination is listed (in
+    ``full``, else its version records only) and its manifest fetched: the tree,
+    the store, the listing, the remote manifest."""
     reading = asyncio.get_running_loop().run_in_executor(None, read_tree, tree_root,
                                                          manifest_name, config)
     try:
         store = open_store(destination, config)
-        listed = await asyncio.gather(_list(obstore, store, destination),
+        listed = await asyncio.gather(_list(obstore, store, destination,
+                                            None if full else VERSIONS_DIR),
                                       _get(obstore, store, destination, manifest_name,
                                            missing_ok=True),
                                       return_exceptions=True)
@@ -778,7 +912,81 @@ async def _read_and_list(obstore: Any, tree_root: Path, manifest_name: str,
         if isinstance(outcome, BaseException):
             raise outcome
     listing, remote_manifest = listed
-    return tree, store, listing, remote_manifest
+    return tree, store, listing, remote_manifest if tree.manifest is not None else None
+
+
+class _Survey:
+    """What the destination holds of a tree, for :func:`plan_publish`."""
+
+    def __init__(self, obstore: Any, store: Any, destination: Destination,
+                 workers: int) -> None:
+        self.obstore, self.store, self.destination = obstore, store, destination
+        self.workers = workers
+
+    async def records_first(self, tree: Tree, records: dict[str, Remote]
+                            ) -> tuple[dict[str, Remote], dict[str, bytes | None]]:
+        """From the version records alone (``records``: their listing) when they
+        vouch for the tree, else from one full listing: (listing, records read).
+
+        A record is written once every object it names is in place, so the
+        latest one stands for the destination, unless a marker says a later run
+        overwrote some of its names and stopped. The objects it does not vouch
+        for are checked one by one (a stopped run may have uploaded them), when
+        that costs less than a listing.
+        """
+        ordered = [name for _, name in _numbered(records, _RECORD_NAME)]
+        if not ordered or _pending(records):
+            return await _list(self.obstore, self.store, self.destination), {}
+        own = record_bytes(tree)
+        latest = ordered[-1]
+        data = own if latest.endswith(f"-{hashlib.md5(own).hexdigest()[:12]}.json") else \
+            await _get(self.obstore, self.store, self.destination, latest, missing_ok=True)
+        vouched = _parse_record(data) if data is not None else None
+        unsure = [obj for obj in tree.objects if vouched is None or
+                  not _vouched(obj, vouched.get(obj.name))]
+        fetched = {latest: data}
+        if vouched is None or len(unsure) > _head_limit(self.workers, len(vouched)):
+            return await _list(self.obstore, self.store, self.destination), fetched
+        listing = dict(records)
+        listing.update((obj.name, Remote(obj.size, obj.md5)) for obj in tree.objects)
+        for obj in unsure:
+            del listing[obj.name]
+        listing.update(await _heads(self.obstore, self.store, self.destination, unsure,
+                                    self.workers))
+        return listing, fetched
+
+    async def records(self, tree: Tree, listing: Mapping[str, Remote],
+                      fetched: Mapping[str, bytes | None], prune: bool
+                      ) -> dict[str, bytes | None]:
+        """The version records plan_publish needs that are not read yet: all of
+        them for prune; else the latest, only for what the listing cannot tell (an
+        unhashed name present with its size whose ETag is no md5: a local
+        directory, a multipart upload)."""
+        ordered = [name for _, name in _numbered(listing, _RECORD_NAME)]
+        unsure = any(not obj.hashed and obj.name in listing and listing[obj.name].md5 is None
+                     and listing[obj.name].size == obj.size for obj in tree.objects)
+        wanted = [name for name in (ordered if prune else ordered[-1:] if unsure else [])
+                  if name not in fetched]
+        return dict(zip(wanted, await asyncio.gather(
+            *(_get(self.obstore, self.store, self.destination, name) for name in wanted))))
+
+
+def _vouched(obj: TreeObject, entry: Any) -> bool:
+    """Whether a record's ``entry`` for ``obj.name`` says the destination holds its bytes."""
+    if not isinstance(entry, list) or len(entry) != 2 or entry[0] != obj.size:
+        return False
+    return obj.hashed or (obj.md5 is not None and entry[1] == obj.md5)
+
+
+def _head_limit(workers: int, objects: int) -> int:
+    """How many objects to check one by one before one listing is cheaper: the
+    checks go ``workers`` at a time; a listing takes a request per 1000 objects,
+    one after another, each a few checks' time."""
+    return workers * 4 * (1 + objects // 1000)
+
+
+_STATE_HEADERS = (("Content-Type", "application/json; charset=utf-8"),
+                  ("Cache-Control", "no-cache"))
 
 
 class _Writer:
@@ -793,7 +1001,8 @@ class _Writer:
         self.plan = plan
         self.progress = progress
         self.attributes = destination.scheme != "file"  # (a local directory keeps no headers)
-        self.total = len(plan.upload) + (plan.record is not None) + (plan.manifest is not None)
+        self.total = len(plan.upload) + (plan.marker is not None) + \
+            (plan.record is not None) + (plan.manifest is not None)
         self.done = self.bytes = 0
 
     def report(self, action: str, name: str, size: int, count: int) -> None:
@@ -820,12 +1029,15 @@ class _Writer:
             async with semaphore:
                 await self.put(obj.name, Path(obj.path), obj.headers, obj.size)
 
-        await _all(bounded(obj) for obj in plan.upload)
+        # New names first: a run stopped among them leaves the latest record true.
+        replacing = set(plan.overwrite)
+        await _all(bounded(obj) for obj in plan.upload if obj.name not in replacing)
+        if plan.marker is not None:
+            await self.put(*plan.marker, _STATE_HEADERS, 0)
+        await _all(bounded(obj) for obj in plan.upload if obj.name in replacing)
         # Only once every object is in place: the record, then the manifest, last.
         if plan.record is not None:
-            name, data = plan.record
-            await self.put(name, data, (("Content-Type", "application/json; charset=utf-8"),
-                                        ("Cache-Control", "no-cache")), 0)  # (not counted)
+            await self.put(*plan.record, _STATE_HEADERS, 0)  # (no bytes counted)
         if plan.manifest is not None:
             await self.put(plan.manifest.name, Path(plan.manifest.path), plan.manifest.headers,
                            plan.manifest.size)

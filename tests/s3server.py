@@ -1,8 +1,11 @@
 """A real S3 API server on 127.0.0.1 for the publish tests (moto in server mode).
 
-The server runs in the test process (``ThreadedMotoServer``); its data lives in
-moto's in-process backend, so :meth:`S3Server.stop` followed by
-:meth:`S3Server.start` on the same port is a network outage, not a new store.
+The server runs in the test process (moto's WSGI app under werkzeug, as moto's
+``ThreadedMotoServer`` runs it); its data lives in moto's in-process backend,
+so :meth:`S3Server.stop` followed by :meth:`S3Server.start` on the same port is
+a network outage, not a new store. Every request the server receives is logged
+(:attr:`S3Server.requests`: method, path, query), so that tests can count what a
+client asked for.
 Clients reach it over HTTP like any S3 endpoint: obstore through
 ``AWS_ENDPOINT_URL``, the tests through boto3 (setup, policies) and plain
 ``urllib`` (reading objects and headers back).
@@ -13,10 +16,12 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 ACCESS_KEY = "testing-key"
 SECRET_KEY = "testing-secret"
@@ -28,27 +33,60 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Request(NamedTuple):
+    """One request the server received."""
+
+    method: str
+    path: str  # /bucket/key, percent-decoded
+    query: Mapping[str, str]
+
+    def listing(self, bucket: str) -> str | None:
+        """The prefix listed, if this lists ``bucket`` ("" for all of it)."""
+        if self.method == "GET" and self.path.rstrip("/") == f"/{bucket}" and \
+                "list-type" in self.query:
+            return self.query.get("prefix", "")
+        return None
+
+
 class S3Server:
     def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._server: ThreadedMotoServer | None = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
         self.running = False
+        self.requests: list[Request] = []  # every request since the last clear()
+
+    def _logged(self, app: Callable[..., Any]) -> Callable[..., Any]:
+        def logging_app(environ: dict[str, Any], start_response: Any) -> Any:
+            query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""),
+                                          keep_blank_values=True)
+            self.requests.append(Request(environ["REQUEST_METHOD"], environ["PATH_INFO"],
+                                         {key: values[0] for key, values in query.items()}))
+            return app(environ, start_response)
+
+        return logging_app
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
+        from moto.server import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
 
         if not self.running:
-            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port,
-                                              verbose=False)
-            self._server.start()
+            app = self._logged(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server("127.0.0.1", self.port, app, threaded=True,
+                                       request_handler=MotoRequestHandler)
+            self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+            self._thread.start()
             self.running = True
 
     def stop(self) -> None:
-        if self.running and self._server is not None:
-            self._server.stop()
+        if self.running and self._server is not None and self._thread is not None:
+            self._server.shutdown()  # (serve_forever then closes the socket)
+            self._thread.join()
             self.running = False
 
     @property

@@ -112,6 +112,22 @@ def local_files(settings: Settings) -> dict[str, bytes]:
             name.rsplit(".", 1)[0] in current}
 
 
+def listings(s3: S3Server, bucket: str) -> list[str]:
+    """The prefixes of the listings of ``bucket`` the server answered since its log was
+    cleared ("static/" for the whole destination)."""
+    return [prefix for request in s3.requests
+            if (prefix := request.listing(bucket)) is not None]
+
+
+def writes(s3: S3Server, bucket: str) -> list[str]:
+    """The keys written (under static/) since the server's log was cleared, in order."""
+    return [request.path[len(f"/{bucket}/static/"):] for request in s3.requests
+            if request.method in ("PUT", "POST") and request.path.startswith(f"/{bucket}/")]
+
+
+RECORDS = f"static/{VERSIONS_DIR}"
+
+
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
         check: bool = True) -> subprocess.CompletedProcess[str]:
     return run_command([sys.executable, "-m", "collectstatic", *args], cwd=cwd, env=env,
@@ -314,6 +330,31 @@ def test_plan_writes_no_record_or_manifest_when_nothing_changed() -> None:
     assert plan.record is not None and plan.record[0].startswith(f"{VERSIONS_DIR}/000004-")
 
 
+def test_plan_marks_replacing_unhashed_names_and_a_marker_renews_the_record() -> None:
+    old = _tree(_obj("a.css", 5, MD5_A), _obj("a.0123456789ab.css", 5))
+    name, data = _record(1, old)
+    listing = {name: Remote(9, None), "a.css": Remote(5, MD5_A),
+               "a.0123456789ab.css": Remote(5, None)}
+    new = _tree(_obj("a.css", 5, MD5_B), _obj("a.ba9876543210.css", 5))
+    plan = plan_publish(new, listing, {name: data}, remote_manifest=None)
+    assert plan.overwrite == ("a.css",)
+    assert plan.record is not None and plan.record[0].startswith(f"{VERSIONS_DIR}/000002-")
+    assert plan.marker is not None and plan.marker[0] == f"{VERSIONS_DIR}/000002.pending"
+    # only new names: no marker
+    assert plan_publish(_tree(_obj("b.css", 5, MD5_A)), listing, {name: data},
+                        remote_manifest=None).marker is None
+    # a marker no record follows: the same version gets a new record, which retires it
+    stopped = {**listing, plan.marker[0]: Remote(1, None)}
+    again = plan_publish(old, stopped, {name: data}, remote_manifest=b"m")
+    assert again.record is not None and again.record[0].startswith(f"{VERSIONS_DIR}/000002-")
+    assert plan_publish(old, listing, {name: data}, remote_manifest=None).record is None
+    done = {**stopped, again.record[0]: Remote(9, None)}
+    assert plan_publish(old, done, {again.record[0]: again.record[1]},
+                        remote_manifest=None).record is None
+    assert plan.marker[0] in plan_publish(old, done, {}, remote_manifest=None,
+                                          keep_versions=0, prune=True).delete
+
+
 def test_plan_prune_keeps_the_current_and_keep_versions_earlier() -> None:
     versions = [_tree(_obj(f"v{i}.0123456789ab.css", 5), _obj("shared.0123456789ab.png", 3))
                 for i in range(5)]
@@ -380,7 +421,12 @@ def test_second_publish_uploads_nothing(tmp_path: Path, s3: S3Server, bucket: st
     first = publish(f"s3://{bucket}/static", settings=settings)
     before = s3.keys(bucket)
     events: list[Progress] = []
+    s3.requests.clear()
     second = publish(f"s3://{bucket}/static", settings=settings, progress=events.append)
+    # two requests: the version records listed, the manifest read; no object listed
+    assert sorted((r.method, r.path) for r in s3.requests) == \
+        [("GET", f"/{bucket}"), ("GET", f"/{bucket}/static/staticfiles.json")]
+    assert [prefix.rstrip("/") for prefix in listings(s3, bucket)] == [RECORDS]
     assert second.uploaded == () and events == []
     assert second.present == len(first.uploaded) - 1  # (all but the manifest)
     assert second.summary() == (f"uploaded 0 objects / 0.0 MB to s3://{bucket}/static, "
@@ -395,7 +441,15 @@ def test_one_changed_css_file(tmp_path: Path, s3: S3Server, bucket: str) -> None
     (tmp_path / "static/css/base.css").write_text("h1 { color: #00c; }\n" * 40)
     recollect(tmp_path)
     new_files, new_paths = local_files(settings), manifest_of(settings)
+    s3.requests.clear()
     result = publish(f"s3://{bucket}/static", settings=settings)
+    # without a listing of the objects: each upload written once, then the record and
+    # the manifest (behind a marker, since base.css's unhashed copy is replaced)
+    assert all(prefix.startswith(RECORDS) for prefix in listings(s3, bucket))
+    written = writes(s3, bucket)
+    assert sorted(name for name in written if not name.startswith(VERSIONS_DIR)) == \
+        sorted(result.uploaded)
+    assert written[-1] == "staticfiles.json" and written[-2].startswith(VERSIONS_DIR)
     # base.css changed, so did the hashed name of app.css, which imports it
     assert new_paths["css/base.css"] != old_paths["css/base.css"]
     assert new_paths["css/app.css"] != old_paths["css/app.css"]
@@ -513,10 +567,10 @@ from pathlib import Path
 from collectstatic.config import load_settings
 from collectstatic.publish import load_publish_config, publish
 
-after = int(sys.argv[2])
+after = sys.argv[2]  # a count of objects written, or the name of one
 
 def progress(event):
-    if event.done == after:  # killed at once: no cleanup, no exception handling
+    if after in (str(event.done), event.name):  # killed at once: no cleanup at all
         os.kill(os.getpid(), signal.SIGKILL)
 
 publish(sys.argv[1], settings=load_settings("pyproject.toml"),
@@ -553,6 +607,109 @@ def test_killed_half_way_then_rerun(tmp_path: Path, s3: S3Server, bucket: str) -
     assert set(result.uploaded) == left
     assert result.uploaded[-1] == "staticfiles.json"
     assert missing() == set()
+
+
+def _killed(tmp_path: Path, bucket: str, after: str) -> None:
+    proc = subprocess.run([sys.executable, "-c", _KILLABLE, f"s3://{bucket}/static", after],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def test_killed_among_new_objects_then_rerun_checks_only_those(
+        tmp_path: Path, s3: S3Server, bucket: str) -> None:
+    files = {**SITE, **{f"static/img/icon{i}.png": bytes([i]) * 700 for i in range(12)}}
+    settings = make_site(tmp_path, "\n[tool.collectstatic.publish]\nworkers = 2\n", files)
+    publish(f"s3://{bucket}/static", settings=settings)
+    old_manifest = s3.get(bucket, "static/staticfiles.json")[0]
+    for i in range(3):  # three hashed names new, three unhashed copies replaced
+        (tmp_path / f"static/img/icon{i}.png").write_bytes(bytes([i + 1]) * 700)
+    recollect(tmp_path)
+    paths = manifest_of(settings)
+    new = {paths[f"img/icon{i}.png"] for i in range(3)}
+    s3.requests.clear()
+    _killed(tmp_path, bucket, "2")
+    arrived = set(writes(s3, bucket))
+    assert len(arrived) >= 2 and arrived <= new  # (the new names go first)
+    assert s3.get(bucket, "static/staticfiles.json")[0] == old_manifest
+    s3.requests.clear()
+    result = publish(f"s3://{bucket}/static", settings=settings)
+    # the rerun checks the six objects the latest record does not vouch for, one by
+    # one, instead of listing them all, and writes none of what arrived again
+    assert all(prefix.startswith(RECORDS) for prefix in listings(s3, bucket))
+    assert sorted(r.path for r in s3.requests if r.method == "HEAD") == sorted(
+        f"/{bucket}/static/{name}" for name in new | {f"img/icon{i}.png" for i in range(3)})
+    assert set(result.uploaded) == new - arrived | {f"img/icon{i}.png" for i in range(3)} | \
+        {"staticfiles.json"}
+    assert not arrived & set(writes(s3, bucket))
+    assert s3.get(bucket, "static/staticfiles.json")[0] == local_files(settings)[
+        "staticfiles.json"]
+
+
+def test_killed_while_replacing_unhashed_names_then_the_previous_version(
+        tmp_path: Path, s3: S3Server, bucket: str) -> None:
+    settings = make_site(tmp_path, "\n[tool.collectstatic.publish]\nworkers = 1\n")
+    publish(f"s3://{bucket}/static", settings=settings)
+    before = local_files(settings)
+    (tmp_path / "static/js/app.js").write_text("console.log('hello from app 2');\n" * 40)
+    recollect(tmp_path)
+    _killed(tmp_path, bucket, "js/app.js")  # (killed once the unhashed copy is replaced)
+    assert s3.get(bucket, "static/js/app.js")[0] != before["js/app.js"]
+    # The previous version again: its record vouches for js/app.js, but the marker the
+    # stopped run left says that no longer holds, so the destination is listed.
+    (tmp_path / "static/js/app.js").write_text(SITE["static/js/app.js"])  # type: ignore
+    recollect(tmp_path)
+    s3.requests.clear()
+    result = publish(f"s3://{bucket}/static", settings=settings)
+    assert "js/app.js" in result.uploaded
+    assert s3.get(bucket, "static/js/app.js")[0] == before["js/app.js"]
+    assert "static/" in listings(s3, bucket)
+    # its new record supersedes the marker: the next publish reads the records alone
+    s3.requests.clear()
+    again = publish(f"s3://{bucket}/static", settings=settings)
+    assert again.uploaded == () and "static/" not in listings(s3, bucket)
+
+
+def test_verify_lists_and_restores_objects_deleted_behind_its_back(
+        tmp_path: Path, s3: S3Server, bucket: str) -> None:
+    settings = make_site(tmp_path)
+    publish(f"s3://{bucket}/static", settings=settings)
+    lost = manifest_of(settings)["css/app.css"]
+    s3.client().delete_object(Bucket=bucket, Key=f"static/{lost}")
+    # a publish trusts the version records: the object is not missed...
+    assert publish(f"s3://{bucket}/static", settings=settings).uploaded == ()
+    # ...unless told to list the destination
+    s3.requests.clear()
+    proc = cli("publish", f"s3://{bucket}/static", "--verify", "--dry-run", cwd=tmp_path)
+    assert proc.stdout.splitlines()[0] == f"would upload {lost}"
+    assert "static/" in listings(s3, bucket) and writes(s3, bucket) == []
+    proc = cli("publish", f"s3://{bucket}/static", "--verify", cwd=tmp_path)
+    assert proc.stdout.startswith(f"uploaded 1 object / 0.0 MB to s3://{bucket}/static")
+    assert s3.get(bucket, f"static/{lost}")[0] == local_files(settings)[lost]
+
+
+def test_many_changes_or_no_records_fall_back_to_one_listing(
+        tmp_path: Path, s3: S3Server, bucket: str) -> None:
+    files = {**SITE, **{f"static/img/icon{i}.png": bytes([i]) * 700 for i in range(12)}}
+    settings = make_site(tmp_path, "\n[tool.collectstatic.publish]\nworkers = 1\n", files)
+    # objects put there by another tool, no version record: listed, and skipped
+    for name, data in local_files(settings).items():
+        if name.startswith("img/icon"):
+            s3.client().put_object(Bucket=bucket, Key=f"static/{name}", Body=data)
+    s3.requests.clear()
+    first = publish(f"s3://{bucket}/static", settings=settings)
+    assert "static/" in listings(s3, bucket) and first.present == 24
+    # twelve icons changed: more objects to check than one listing costs
+    for i in range(12):
+        (tmp_path / f"static/img/icon{i}.png").write_bytes(bytes([i + 1]) * 700)
+    recollect(tmp_path)
+    s3.requests.clear()
+    result = publish(f"s3://{bucket}/static", settings=settings,
+                     config=load_publish_config(tmp_path / "pyproject.toml"))
+    assert "static/" in listings(s3, bucket)
+    assert not any(r.method == "HEAD" for r in s3.requests)
+    assert len(result.uploaded) == 24 + 1
+    assert set(s3.keys(bucket, "static/")) >= set(local_files(settings))
 
 
 def test_prune_keeps_exactly_the_last_versions(tmp_path: Path, s3: S3Server,
