@@ -21,7 +21,7 @@ round, into fresh buckets, in alternating order:
 Prints medians (min-max) and the ratios the issue sets: first <= 1.2x the
 baseline, unchanged <= 0.05x first, one change <= 0.1x first. Needs moto[server],
 obstore and this repo installed (``bash scripts/test.sh`` makes such a .venv),
-and fsspec for the baseline (``pip install fsspec``).
+and fsspec for the baseline (in the test extra).
 """
 
 from __future__ import annotations
