@@ -89,15 +89,10 @@ def collect(settings: Settings, options: CollectOptions | None = None, *,
         fresh = len(run.result.warnings)  # those before are the listing's, made anew each run
         with _locked(run):
             files = list(listing.files.values())
-            shortcut = None if run.options.dry_run or run.options.clear else \
-                read_shortcut(run.root)
-            recorded = shortcut.answer.files if shortcut and shortcut.answer else []
-            keys, recorded_keys = _stat(run, files, recorded)
-            inputs = fingerprint([[found.name for found in files],
-                                  [found.path for found in files], keys])
-            if _repeat_last_run(run, files, inputs, shortcut, recorded_keys):
+            looked = _look(run, files)
+            if looked is None:
                 return run.result
-            _load_record(run, dict(zip(recorded, recorded_keys)))
+            keys, inputs = looked
             plan = plan_copies(files, keys, run.record.sources, run.intact, run.way)
             sources = _copy(run, plan, listing.files)
             _finish(run, listing.files, sources, inputs, fresh)
@@ -193,6 +188,21 @@ def _locked(run: Run) -> Iterator[None]:
 
 
 # -- 2. the last-run shortcut, the record -------------------------------------------
+
+def _look(run: Run, files: list[Found]) -> tuple[list[StatKey], str] | None:
+    """Stat the sources and the last run's outputs; take the last run's
+    answer if it stands (None), else load the record and return the
+    sources' keys and their fingerprint."""
+    shortcut = None if run.options.dry_run or run.options.clear else read_shortcut(run.root)
+    recorded = shortcut.answer.files if shortcut and shortcut.answer else []
+    keys, recorded_keys = _stat(run, files, recorded)
+    inputs = fingerprint([[found.name for found in files], [found.path for found in files],
+                          keys])
+    if _repeat_last_run(run, files, inputs, shortcut, recorded_keys):
+        return None
+    _load_record(run, dict(zip(recorded, recorded_keys)))
+    return keys, inputs
+
 
 def _stat(run: Run, files: list[Found], outputs: list[str]
           ) -> tuple[list[StatKey], list[StatKey | None]]:

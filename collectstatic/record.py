@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from .config import STATE_DIR
 from .errors import CollectError
-from .files import write_whole
+from .files import new_file
 
 __all__ = ["Answer", "Record", "Shortcut", "Source", "StatKey", "Versions", "fingerprint",
            "out_key", "output_keys", "read_record", "read_shortcut", "recorded_outputs",
@@ -187,7 +187,11 @@ def _read(root: Path, whole: bool) -> tuple[bytes, Any, dict[str, Any] | None] |
             first_size, rest_size = _PART_SIZES.unpack_from(data, len(_HEAD))
             if start + first_size + rest_size != os.fstat(handle.fileno()).st_size:
                 return None  # cut short, or sizes that are not this file's
-            data += handle.read(first_size + rest_size if whole else first_size)
+            if whole:
+                handle.seek(0)
+                data = handle.read()  # (one object: not the head and a copy of the rest)
+            else:
+                data += handle.read(first_size)
     except OSError:
         return None
     view = memoryview(data)
@@ -240,13 +244,28 @@ def _versions(value: Any) -> Versions:
 def write_record(root: Path, record: Record, tmp_dir: Path) -> None:
     """Save ``record`` whole (unless the file holds it already)."""
     first, rest = _parts(record)
-    head, body = marshal.dumps(first), marshal.dumps(rest)
-    data = b"".join([_HEAD, _PART_SIZES.pack(len(head), len(body)), head, body])
-    if data != record.raw:
-        write_whole(_path(root), data, tmp_dir)
+    pieces = [marshal.dumps(first), marshal.dumps(rest)]
+    pieces[:0] = [_HEAD, _PART_SIZES.pack(len(pieces[0]), len(pieces[1]))]
+    # (in pieces, not joined: the record is the run's largest bytes object)
+    if not _holds(record.raw, pieces):
+        path = _path(root)
+        with new_file(path.parent, tmp_dir) as new:
+            for piece in pieces:
+                new.write(piece)
+            new.publish([path], None)
     for old in _OLD_FILES:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(root / STATE_DIR / old)
+
+
+def _holds(raw: bytes, pieces: list[bytes]) -> bool:
+    """Whether ``raw`` is the pieces, one after the other."""
+    view, start = memoryview(raw), 0
+    for piece in pieces:
+        if view[start:start + len(piece)] != piece:
+            return False
+        start += len(piece)
+    return start == len(raw)
 
 
 def remove_record(root: Path) -> None:
