@@ -219,13 +219,15 @@ def _load_record(run: Run) -> None:
     outputs are still as it has them."""
     if run.options.clear:
         _clear(run)
-        return
-    if not run.root.exists():
-        return
-    run.record = record = read_record(run.root)
-    names = list(record.outputs)
-    run.intact = {name for name, key in zip(names, _stat_outputs(run, names))
-                  if key == record.outputs[name]}
+    elif run.root.exists():
+        run.record = record = read_record(run.root)
+        names = list(record.outputs)
+        run.intact = {name for name, key in zip(names, _stat_outputs(run, names))
+                      if key == record.outputs[name]}
+    if not run.record.outputs:
+        # No earlier outputs: each one this run writes gets the file-mode as it
+        # is written, and none needs it applied afterwards.
+        run.record.file_mode = run.settings.file_mode
 
 
 def _settings_key(run: Run) -> str:
