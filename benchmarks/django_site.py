@@ -9,6 +9,14 @@ a subprocess into a new STATIC_ROOT; the order of the scenarios alternates
 each round. Prints medians (min-max), ratios of medians measured in the same
 run, and peak RSS.
 
+"Django start-up" is ``manage.py version`` with Django's own staticfiles:
+Django's setup with every app (what any command on the site costs before it
+does anything), the floor under a rerun. "ours CLI" is our engine on the
+same sources through ``python -m collectstatic collect`` (the settings the
+drop-in derives, written as ``[tool.collectstatic]``): what the drop-in
+costs beyond the engine. Bytecode is compiled first, for this repo's package
+and the site, as a deployed site has it (pip compiles what it installs).
+
 "Shipped" is the site when every app's package ships a tree collected with
 this tool at WhiteNoise's levels (what an app wheel built with the hook and
 ``compress = ["gzip", "brotli"]`` carries; Django's admin included, in a copy
@@ -20,6 +28,8 @@ of Django on the site's path), so collectstatic.django takes their variants.
 from __future__ import annotations
 
 import argparse
+import compileall
+import json
 import os
 import platform
 import shutil
@@ -129,13 +139,32 @@ def ship(apps: Path, site: Path) -> Path:
     return shipped
 
 
+# What the drop-in derives from SETTINGS with ManifestStaticFilesStorage, for the CLI.
+CLI_TABLE = """[tool.collectstatic]
+root = "root"
+apps = %(apps)s
+manifest = true
+follow-external-symlinks = true
+file-mode = "0o644"
+"""
+
+
 def write_site(work: Path) -> Path:
     site = work / "site"
     (site / "benchsite").mkdir(parents=True)
     (site / "benchsite/__init__.py").write_text("")
     (site / "benchsite/settings.py").write_text(SETTINGS % {"apps": THIRD_PARTY})
     (site / "manage.py").write_text(MANAGE)
+    for package in (site, REPO / "collectstatic"):
+        compileall.compile_dir(package, quiet=1)
     return site
+
+
+def write_cli_project(path: Path) -> Path:
+    path.mkdir(parents=True)
+    apps = ["django.contrib.admin", *THIRD_PARTY, "vendor_assets"]
+    (path / "pyproject.toml").write_text(CLI_TABLE % {"apps": json.dumps(apps)})
+    return path
 
 
 class Bench:
@@ -144,15 +173,21 @@ class Bench:
         self.results: dict[str, list[tuple[float, float]]] = {}
         self.count = 0
 
-    def collect(self, ours: bool, storage: str, root: Path, shipped: bool = False
+    def collect(self, ours: bool, storage: str, root: Path, shipped: bool = False,
+                command: tuple[str, ...] = ("collectstatic", "--noinput", "-v", "0")
                 ) -> tuple[float, float]:
         paths = ([str(self.shipped)] if shipped and self.shipped else
                  [str(self.apps), str(CACHE / "django-vendor")])
         env = {**os.environ, "BENCH_OURS": "1" if ours else "0", "BENCH_STORAGE": storage,
                "BENCH_ROOT": str(root),
                "PYTHONPATH": os.pathsep.join([*paths, str(REPO), str(self.site)])}
-        return run_measured([sys.executable, "manage.py", "collectstatic", "--noinput",
-                             "-v", "0"], cwd=self.site, env=env)
+        return run_measured([sys.executable, "manage.py", *command], cwd=self.site, env=env)
+
+    def cli(self, project: Path) -> tuple[float, float]:
+        paths = [str(self.apps), str(CACHE / "django-vendor"), str(REPO)]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+        return run_measured([sys.executable, "-m", "collectstatic", "collect", "--noinput",
+                             "-v", "0"], cwd=project, env=env)
 
     def fresh(self, name: str) -> Path:
         self.count += 1
@@ -172,12 +207,19 @@ class Bench:
 
     def manifest_group(self, number: int) -> None:
         django_root, ours_root = self.fresh("django"), self.fresh("ours")
+        cli = write_cli_project(self.fresh("cli"))
         steps = [("django cold", lambda: self.collect(False, MANIFEST, django_root)),
-                 ("ours cold", lambda: self.collect(True, MANIFEST, ours_root))]
+                 ("ours cold", lambda: self.collect(True, MANIFEST, ours_root)),
+                 ("ours CLI cold", lambda: self.cli(cli))]
         for name, step in steps if number % 2 == 0 else steps[::-1]:
             self.record(name, step())
-        self.record("django rerun", self.collect(False, MANIFEST, django_root))
-        self.record("ours rerun", self.collect(True, MANIFEST, ours_root))
+        steps = [("django rerun", lambda: self.collect(False, MANIFEST, django_root)),
+                 ("ours rerun", lambda: self.collect(True, MANIFEST, ours_root)),
+                 ("ours CLI rerun", lambda: self.cli(cli)),
+                 ("Django start-up (manage.py version)",
+                  lambda: self.collect(False, MANIFEST, django_root, command=("version",)))]
+        for name, step in steps if number % 2 == 0 else steps[::-1]:
+            self.record(name, step())
 
     def whitenoise_group(self, number: int) -> None:
         steps = [("whitenoise cold", lambda: self.collect(False, WHITENOISE,
@@ -194,8 +236,6 @@ class Bench:
 
 def tree_stats(root: Path) -> tuple[int, int]:
     """The collected source files (the manifest's logical names) and their bytes."""
-    import json
-
     paths = json.loads((root / "staticfiles.json").read_bytes())["paths"]
     return len(paths), sum((root / name).stat().st_size for name in paths)
 
@@ -221,6 +261,14 @@ def report(bench: Bench, repeat: int, sources: tuple[int, int]) -> str:
 
     ratio("ours cold / Django cold", "ours cold", "django cold", "≤ 0.3")
     ratio("ours rerun / Django cold", "ours rerun", "django cold", "≤ 0.05")
+    start = "Django start-up (manage.py version)"
+    ratio("Django start-up / Django cold: the least a rerun can be", start, "django cold", "-")
+    ratio("ours rerun / Django start-up", "ours rerun", start, "-")
+    ratio("ours cold / ours CLI cold", "ours cold", "ours CLI cold", "-")
+    for a, b in (("ours cold", "ours CLI cold"), ("ours rerun", "ours CLI rerun"),
+                 ("ours rerun", start)):
+        if a in med and b in med:
+            lines.append(f"- {a} - {b}: {med[a] - med[b]:+.2f} s")
     ratio("Django's own rerun / Django cold, for reference", "django rerun", "django cold", "-")
     ratio("ours+whitenoise cold / WhiteNoise cold", "ours+whitenoise cold", "whitenoise cold",
           "≤ 0.6")

@@ -265,6 +265,12 @@ class _BrotliReader:
             return self.decompressor.process(b"", output_buffer_limit=size)  # type: ignore[no-any-return]
         piece = self.raw.read(1 << 16)
         if not piece:
+            # All input given, output may still be held back by the limit (brotli
+            # 1.2 takes more input while it holds some): drain it first.
+            data = self.decompressor.process(b"", output_buffer_limit=size) \
+                if self.limited else b""
+            if data:
+                return data  # type: ignore[no-any-return]
             if not self.decompressor.is_finished():
                 raise ValueError("truncated brotli stream")
             self.eof = True

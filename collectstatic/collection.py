@@ -230,13 +230,15 @@ def _load_record(run: Run, known: Mapping[str, StatKey | None]) -> None:
     outputs are still as it has them (``known``: outputs statted already)."""
     if run.options.clear:
         _clear(run)
-        return
-    if not run.root.exists():
-        return
-    run.record = record = read_record(run.root)
-    unknown = [name for name in record.outputs if name not in known]
-    keys = {**known, **dict(zip(unknown, _stat(run, [], unknown)[1]))}
-    run.intact = {name for name, key in record.outputs.items() if keys.get(name) == key}
+    elif run.root.exists():
+        run.record = record = read_record(run.root)
+        unknown = [name for name in record.outputs if name not in known]
+        keys = {**known, **dict(zip(unknown, _stat(run, [], unknown)[1]))}
+        run.intact = {name for name, key in record.outputs.items() if keys.get(name) == key}
+    if not run.record.outputs:
+        # No earlier outputs: each one this run writes gets the file-mode as it
+        # is written, and none needs it applied afterwards.
+        run.record.file_mode = run.settings.file_mode
 
 
 def _settings_key(run: Run) -> str:

@@ -346,6 +346,22 @@ def test_variants_are_hard_links_into_the_cache_and_left_alone_when_current(tmp_
     assert (second.st_ino, second.st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
 
 
+@needs_brotli
+def test_a_large_brotli_entry_is_taken_from_the_cache(tmp_path: Path) -> None:
+    # Each 64 KiB of this stream decompresses to more than the reader may give
+    # at once: the output still held back once all input is read is drained,
+    # not taken for a truncated stream (the entry was compressed every run).
+    files = {"big.js": text(16, 4_000_000)}
+    root = make_root(tmp_path, files)
+    cache = tmp_path / "cache"
+    first = run(root, files, ["brotli"], levels={"brotli": 1}, cache=cache)
+    assert (first.compressed, first.cached) == (1, 0)
+    (root / "big.js.br").unlink()
+    second = run(root, files, ["brotli"], levels={"brotli": 1}, cache=cache)
+    assert (second.compressed, second.cached) == (0, 1)
+    assert decompress("brotli", (root / "big.js.br").read_bytes()) == files["big.js"]
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncate", "other-content", "delete-all"])
 def test_a_damaged_cache_entry_is_detected_and_redone(tmp_path: Path, damage: str) -> None:
     files = {"a.css": text(13, 20_000), "b.css": text(14, 20_000)}

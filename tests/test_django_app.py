@@ -103,6 +103,28 @@ def test_second_run_and_clear_and_dry_run(site: Path, django_python: str) -> Non
     assert not (site / "ours").exists() or not any((site / "ours").iterdir())
 
 
+def _identities(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(path.relative_to(root)): (info.st_ino, info.st_mtime_ns)
+            for path in root.rglob("*") if (info := path.lstat()) and path.is_file()}
+
+
+@pytest.mark.parametrize("storage", ["manifest", "whitenoise"])
+def test_a_rerun_with_nothing_changed_writes_nothing(site: Path, django_python: str,
+                                                     storage: str) -> None:
+    # As a second `collectstatic collect` does: the last run's answer is taken
+    # as it is (the settings the command derives are the same each time), so
+    # not even the record in root is written again.
+    env = {"SITE_STORAGE": storage, "SITE_STATIC_ROOT": str(site / "ours")}
+    first = manage(site, "collectstatic", "--noinput", python=django_python, env=env)
+    assert first.returncode == 0, first.stderr
+    before = _identities(site / "ours")
+    assert any(name.startswith(".collectstatic") for name in before)
+    again = manage(site, "collectstatic", "--noinput", python=django_python, env=env)
+    assert again.returncode == 0, again.stderr
+    assert _identities(site / "ours") == before
+    assert again.stdout.lstrip().startswith("0 static files copied"), again.stdout
+
+
 def test_link(site: Path, django_python: str) -> None:
     theirs, ours = both(site, django_python, "--noinput", "--link", "--no-post-process")
     assert (site / "ours" / "blog/css/blog.css").is_symlink()

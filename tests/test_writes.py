@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from collectstatic import files
-from collectstatic.collection import CollectResult, collect
+from collectstatic.collection import CollectOptions, CollectResult, collect
 from collectstatic.config import load_settings
 from collectstatic.errors import CollectError
 
@@ -156,6 +156,29 @@ def test_the_named_way_needs_no_fchmod(tmp_path: Path, monkeypatch: pytest.Monke
     out = tmp_path / "out"
     assert result.files
     assert {oct(os.stat(out / name).st_mode & 0o777) for name in result.files} == {"0o640"}
+
+
+@pytest.mark.parametrize("way", ["unnamed", "named"])
+def test_a_first_run_writes_each_output_with_the_file_mode_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str) -> None:
+    # (no pass over root afterwards: that was a chmod and an lstat per output)
+    if way == "named":
+        named_only(monkeypatch)
+    chmodded: list[str] = []
+    chmod = os.chmod
+    monkeypatch.setattr(os, "chmod", lambda path, *args, **kwargs: (
+        chmodded.append(os.fspath(path)), chmod(path, *args, **kwargs))[-1])
+    path = project(tmp_path, CONFIG + 'file-mode = "0o640"\n')
+    for options in ({}, {"clear": True}):
+        result = collect(load_settings(path / "pyproject.toml"), CollectOptions(**options))
+        out = path / "out"
+        assert {oct(os.stat(out / name).st_mode & 0o777) for name in result.files} == {"0o640"}
+        assert [p for p in chmodded if ".collectstatic" not in Path(p).parts] == []
+    # A changed file-mode still reaches the outputs the next run does not rewrite.
+    (path / "pyproject.toml").write_text(CONFIG + 'file-mode = "0o600"\n')
+    result = run(path)
+    assert result.copied == []
+    assert {oct(os.stat(out / name).st_mode & 0o777) for name in result.files} == {"0o600"}
 
 
 def test_a_run_makes_no_cyclic_garbage(tmp_path: Path) -> None:
