@@ -68,17 +68,17 @@ class S3Server:
         return logging_app
 
     def start(self) -> None:
-        from moto.server import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
+        from moto.server import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
+        try:  # moto 5.2 and later serve with their own handler, as ThreadedMotoServer does
+            from moto.server import MotoRequestHandler
+            handler = {"request_handler": MotoRequestHandler}
+        except ImportError:  # (older moto, as on Python 3.9: werkzeug's own, as it used)
+            handler = {}
         if not self.running:
             app = self._logged(DomainDispatcherApplication(create_backend_app))
-            self._server = make_server("127.0.0.1", self.port, app, threaded=True,
-                                       request_handler=MotoRequestHandler)
+            self._server = make_server("127.0.0.1", self.port, app, threaded=True, **handler)
             self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
             self._thread.start()
             self.running = True
