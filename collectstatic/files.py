@@ -133,11 +133,13 @@ def new_file(directory: str | Path, tmp_dir: str | Path) -> Iterator[NewFile]:
         new.close()
 
 
-def write_whole(dest: str | Path, data: bytes, tmp_dir: str | Path, mode: int | None = None
-                ) -> os.stat_result:
-    """Write ``data`` as ``dest``, whole or not at all; return the new file's stat."""
+def write_whole(dest: str | Path, data: bytes | list[bytes], tmp_dir: str | Path,
+                mode: int | None = None) -> os.stat_result:
+    """Write ``data`` (or its pieces, one after the other) as ``dest``, whole
+    or not at all; return the new file's stat."""
     with new_file(os.path.dirname(dest), tmp_dir) as new:
-        new.write(data)
+        for piece in [data] if isinstance(data, bytes) else data:
+            new.write(piece)
         return new.publish([dest], mode)
 
 

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from .config import STATE_DIR
 from .errors import CollectError
-from .files import new_file
+from .files import write_whole
 
 __all__ = ["Answer", "Record", "Shortcut", "Source", "StatKey", "Versions", "fingerprint",
            "out_key", "output_keys", "read_record", "read_shortcut", "recorded_outputs",
@@ -244,15 +244,11 @@ def _versions(value: Any) -> Versions:
 def write_record(root: Path, record: Record, tmp_dir: Path) -> None:
     """Save ``record`` whole (unless the file holds it already)."""
     first, rest = _parts(record)
-    pieces = [marshal.dumps(first), marshal.dumps(rest)]
-    pieces[:0] = [_HEAD, _PART_SIZES.pack(len(pieces[0]), len(pieces[1]))]
+    head, body = marshal.dumps(first), marshal.dumps(rest)
     # (in pieces, not joined: the record is the run's largest bytes object)
+    pieces = [_HEAD, _PART_SIZES.pack(len(head), len(body)), head, body]
     if not _holds(record.raw, pieces):
-        path = _path(root)
-        with new_file(path.parent, tmp_dir) as new:
-            for piece in pieces:
-                new.write(piece)
-            new.publish([path], None)
+        write_whole(_path(root), pieces, tmp_dir)
     for old in _OLD_FILES:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(root / STATE_DIR / old)
